@@ -1,0 +1,141 @@
+"""Loads the course (course.yaml and its lesson files) and lints lesson files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from celery_tutor.course.model import Course, Lesson, Section
+from celery_tutor.course.parser import parse_lesson
+from celery_tutor.course.problems import LessonError, Problem
+
+COURSE_FILE = "course.yaml"
+DEFAULT_NODES = ["celery-1", "celery-2", "celery-3"]
+
+
+def read_text(path: Path) -> tuple[str | None, Problem | None]:
+    """A lesson file's text, or the problem that stops it being read."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, Problem(path, 1, f"cannot read the file: {exc.strerror or exc}")
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, Problem(path, line, f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8")
+
+
+def _read_course_file(root: Path) -> tuple[dict, list[Problem]]:
+    path = root / COURSE_FILE
+    if not path.is_file():
+        return {}, [Problem(path, 1, "no course.yaml: it lists the sections and the order of the lessons")]
+    text, problem = read_text(path)
+    if problem:
+        return {}, [problem]
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return {}, [Problem(path, mark.line + 1 if mark else 1, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+    if not isinstance(data, dict):
+        return {}, [Problem(path, 1, "course.yaml must be a mapping with title, nodes and sections")]
+    problems = []
+    if not isinstance(data.get("title"), str):
+        problems.append(Problem(path, 1, "course.yaml needs a title"))
+    nodes = data.get("nodes", DEFAULT_NODES)
+    if not isinstance(nodes, list) or not all(isinstance(node, str) for node in nodes):
+        problems.append(Problem(path, 1, "nodes must be a list of container names"))
+        data["nodes"] = DEFAULT_NODES
+    sections = data.get("sections")
+    if not isinstance(sections, list) or not sections:
+        problems.append(Problem(path, 1, "course.yaml needs a list of sections"))
+        data["sections"] = []
+    for index, section in enumerate(data["sections"]):
+        if not (isinstance(section, dict) and isinstance(section.get("number"), int)
+                and isinstance(section.get("title"), str) and isinstance(section.get("notes"), str)
+                and isinstance(section.get("lessons"), list)):
+            problems.append(Problem(path, 1, f"section {index + 1} needs number, title, notes and a lessons list"))
+    return data, problems
+
+
+def course_nodes(root: Path) -> list[str]:
+    data, _ = _read_course_file(root)
+    nodes = data.get("nodes", DEFAULT_NODES)
+    return nodes if isinstance(nodes, list) else DEFAULT_NODES
+
+
+def parse_file(path: Path, nodes: list[str]) -> tuple[Lesson | None, list[Problem]]:
+    text, problem = read_text(path)
+    if problem:
+        return None, [problem]
+    return parse_lesson(path, text, nodes)
+
+
+def check_course(root: Path) -> tuple[Course | None, list[Problem]]:
+    """Load the whole course; returns it (None when unusable) with every problem in any file."""
+    data, problems = _read_course_file(root)
+    nodes = data.get("nodes", DEFAULT_NODES)
+    by_id: dict[str, Lesson] = {}
+    for path in sorted(root.glob("*.md")):
+        lesson, found = parse_file(path, nodes)
+        problems += found
+        if lesson is None:
+            continue
+        if lesson.id in by_id:
+            problems.append(Problem(path, 1, f"lesson id {lesson.id!r} is also used by {by_id[lesson.id].path.name}"))
+            continue
+        by_id[lesson.id] = lesson
+
+    course_path = root / COURSE_FILE
+    sections, listed = [], set()
+    for entry in data.get("sections", []):
+        if not isinstance(entry, dict) or not isinstance(entry.get("lessons"), list):
+            continue
+        lessons = []
+        for lesson_id in entry["lessons"]:
+            if lesson_id in listed:
+                problems.append(Problem(course_path, 1, f"lesson {lesson_id!r} is listed twice"))
+            elif lesson_id not in by_id:
+                problems.append(Problem(course_path, 1, f"lesson {lesson_id!r} is listed but no lesson file has that id"))
+            else:
+                lessons.append(by_id[lesson_id])
+            listed.add(lesson_id)
+        section = Section(number=entry.get("number", 0), title=str(entry.get("title", "")),
+                          notes=str(entry.get("notes", "")), lessons=lessons)
+        for lesson in lessons:
+            lesson.section = section
+        sections.append(section)
+    for lesson_id, lesson in by_id.items():
+        if lesson_id not in listed:
+            problems.append(Problem(lesson.path, 1, f"lesson {lesson_id!r} is not listed in course.yaml"))
+    if problems:
+        return None, problems
+    return Course(title=data["title"], nodes=list(nodes), sections=sections, root=root), problems
+
+
+def load_course(root: Path | None = None) -> Course:
+    """The course in `root` (the shipped lessons by default); raises LessonError listing every problem."""
+    from celery_tutor.paths import lessons_dir
+
+    root = Path(root) if root else lessons_dir()
+    if not root.is_dir():
+        raise LessonError([Problem(root, 1, "no such lessons directory")])
+    course, problems = check_course(root)
+    if course is None:
+        raise LessonError(problems)
+    return course
+
+
+def lint(paths: list[Path]) -> list[Problem]:
+    """Every problem in the given lesson directories or files."""
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            problems += check_course(path)[1]
+        elif path.is_file():
+            problems += parse_file(path, course_nodes(path.parent))[1]
+        else:
+            problems.append(Problem(path, 1, "no such file or directory"))
+    return problems

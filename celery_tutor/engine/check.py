@@ -1,0 +1,66 @@
+"""Judging one check: a script in a node, or patterns in a REPL's output, tried again while it may still pass."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from celery_tutor.course.model import Block
+from celery_tutor.lab.errors import LabError
+from celery_tutor.lab.node import Node
+
+# Told before each wait between tries: (try just failed, tries in all, seconds until the next, its reason).
+WaitCallback = Callable[[int, int, float, str], None]
+
+
+@dataclass
+class CheckResult:
+    passed: bool
+    reason: str
+    attempts: int = 1
+    seconds: float = 0.0
+
+
+def judge_script(block: Block, node: Node) -> CheckResult:
+    started = time.monotonic()
+    try:
+        result = node.exec(block.body, cwd="/root", timeout=block.timeout)
+    except LabError as exc:
+        return CheckResult(False, exc.reason, seconds=time.monotonic() - started)
+    if result.timed_out:
+        reason = f"the check did not finish within {block.timeout:g} s"
+    elif result.ok:
+        reason = result.last_line
+    else:
+        reason = result.last_line or f"the check failed (exit status {result.exit_code})"
+    return CheckResult(result.ok, reason, seconds=time.monotonic() - started)
+
+
+def judge_patterns(block: Block, session_name: str, output: str | None) -> CheckResult:
+    if output is None:
+        return CheckResult(False, f"there is no {session_name} session yet: run the step's >>> lines first")
+    for pattern in (line for line in block.body.splitlines() if line.strip()):
+        if not re.search(pattern, output):
+            seen = output.strip().splitlines()[-1:] or ["nothing"]
+            return CheckResult(False, f"expected the {session_name} session to print /{pattern}/; last seen: {seen[0][:120]}")
+    return CheckResult(True, "")
+
+
+def retry(attempt: Callable[[], CheckResult], block: Block, retries: bool,
+          on_wait: WaitCallback | None = None) -> CheckResult:
+    """Try a check up to 1 + retries times, `delay` seconds apart, telling `on_wait` before each pause."""
+    tries = 1 + int(block.number("retries", 0)) if retries else 1
+    delay = block.number("delay", 1.0)
+    started = time.monotonic()
+    for number in range(1, tries + 1):
+        result = attempt()
+        result.attempts = number
+        if result.passed or number == tries:
+            result.seconds = time.monotonic() - started
+            return result
+        if on_wait:
+            on_wait(number, tries, delay, result.reason)
+        time.sleep(delay)
+    raise AssertionError("unreachable")

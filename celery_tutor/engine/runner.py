@@ -1,0 +1,169 @@
+"""StepRunner: does what a step's blocks say in the lab, keeps its interactive sessions, and runs its checks."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from celery_tutor.course.model import Block, Step
+from celery_tutor.engine.check import CheckResult, WaitCallback, judge_patterns, judge_script, retry
+from celery_tutor.lab.errors import LabError
+from celery_tutor.lab.lab import Lab
+from celery_tutor.lab.session import PythonSession, Session, SessionError, ShellSession
+
+# Where output came from ("celery-1", "celery-1/python", "celery-1/worker") and a chunk of it.
+OutputCallback = Callable[[str, str], None]
+
+
+@dataclass
+class ActionResult:
+    ok: bool
+    reason: str = ""
+    seconds: float = 0.0
+
+
+def source_of(block: Block) -> str:
+    """The pane a block's output belongs to: the node's, or a session's or background job's in that node."""
+    name = block.get("background") or (block.session if block.role in ("run", "repl") else None)
+    return f"{block.node}/{name}" if name else str(block.node)
+
+
+class StepRunner:
+    """Runs steps in one lab. Thread-safe enough for one worker thread at a time, as the app and verify use it."""
+
+    def __init__(self, lab: Lab, on_output: OutputCallback | None = None):
+        self.lab = lab
+        self.on_output = on_output or (lambda source, text: None)
+        self.sessions: dict[tuple[str, str], Session] = {}
+        self._marks: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+
+    # --- sessions ---------------------------------------------------------------------------------------
+
+    def session(self, node: str, name: str, kind: type[Session], cwd: str = "/root") -> Session:
+        """The named session in the node, started on first use and started again if it died."""
+        key = (node, name)
+        with self._lock:
+            session = self.sessions.get(key)
+            if session is None or not session.alive:
+                source = f"{node}/{name}"
+                session = kind(self.lab.node(node), name, cwd=cwd,
+                               on_output=lambda text, source=source: self.on_output(source, text))
+                self.sessions[key] = session
+                self._marks[key] = 0
+            return session
+
+    def begin_step(self, step: Step) -> None:
+        """Session checks read only what was printed from here on."""
+        for key, session in self.sessions.items():
+            self._marks[key] = len(session.transcript)
+
+    def session_output(self, node: str, name: str) -> str | None:
+        session = self.sessions.get((node, name))
+        if session is None:
+            return None
+        return "".join(session.transcript[self._marks.get((node, name), 0):])
+
+    # --- actions ----------------------------------------------------------------------------------------
+
+    def run_action(self, block: Block) -> ActionResult:
+        started = time.monotonic()
+        try:
+            reason = self._act(block)
+        except LabError as exc:
+            reason = f"{exc.reason}; {exc.fix}" if exc.fix else exc.reason
+        except SessionError as exc:
+            reason = str(exc)
+        return ActionResult(reason is None, reason or "", time.monotonic() - started)
+
+    def _act(self, block: Block) -> str | None:
+        """Carries out one block; returns why it failed, or None."""
+        node_name = block.node or ""
+        source = source_of(block)
+        if block.role == "lab":
+            action = block.get("action")
+            if action == "start":
+                self.lab.start_node(node_name)
+            elif action == "stop":
+                self.lab.stop_node(node_name)
+            elif action == "remove":
+                self.lab.remove_node(node_name)
+            self.on_output(node_name, f"[lab] {action} {node_name}: done\n")
+            return None
+        node = self.lab.node(node_name)
+        if block.role == "file":
+            node.put_file(block.get("path"), block.body, int(block.get("mode", "644"), 8))
+            self.on_output(node_name, f"[file] wrote {block.get('path')}\n")
+            return None
+        if block.role == "repl":
+            session = self.session(node_name, block.session, PythonSession, block.get("cwd", "/root"))
+            session.run_lines(block.body.splitlines(), timeout=block.timeout)
+            return None
+        # role == "run"
+        cwd = block.get("cwd", "/root")
+        if block.get("background"):
+            name = block.get("background")
+            pid = node.start_background(name, block.body, cwd=cwd)
+            self.on_output(source, f"[started {name} in the background, pid {pid}, "
+                                   f"log /var/log/celery-tutor/{name}.log]\n")
+            return None
+        if block.session:
+            shell = self.session(node_name, block.session, ShellSession, cwd)
+            for line in (line for line in block.body.splitlines() if line.strip()):
+                shell.send_line(line, timeout=block.timeout)
+                if shell.last_status != 0:
+                    return f"`{line.strip()}` exited with status {shell.last_status}"
+            return None
+        result = node.exec(block.body, cwd=cwd, timeout=block.timeout,
+                           on_output=lambda text: self.on_output(source, text))
+        if result.timed_out:
+            return f"the command did not finish within {block.timeout:g} s and was stopped"
+        if not result.ok:
+            first = block.body.strip().splitlines()[0] if block.body.strip() else "the command"
+            tail = f": {result.last_line}" if result.last_line else ""
+            return f"`{first[:60]}` exited with status {result.exit_code}{tail}"
+        return None
+
+    def run_actions(self, step: Step, include_solution: bool = True) -> ActionResult:
+        """The step's actions in order (the solution-only ones too, unless told not to); stops at the first failure."""
+        started = time.monotonic()
+        for block in step.actions:
+            if block.solution and not include_solution:
+                continue
+            result = self.run_action(block)
+            if not result.ok:
+                result.seconds = time.monotonic() - started
+                return result
+        return ActionResult(True, "", time.monotonic() - started)
+
+    # --- checks -----------------------------------------------------------------------------------------
+
+    def check_block(self, block: Block, retries: bool = True, on_wait: WaitCallback | None = None) -> CheckResult:
+        if block.node:
+            node = self.lab.node(block.node)
+            return retry(lambda: judge_script(block, node), block, retries, on_wait)
+        name = block.session or "python"
+        node = self._session_node(name)
+        return retry(lambda: judge_patterns(block, name, self.session_output(node, name) if node else None),
+                     block, retries, on_wait)
+
+    def _session_node(self, name: str) -> str | None:
+        return next((node for node, session_name in self.sessions if session_name == name), None)
+
+    def check(self, step: Step, retries: bool = True, on_wait: WaitCallback | None = None) -> CheckResult:
+        """All of the step's checks, in order; the first failure is the result."""
+        started = time.monotonic()
+        result = CheckResult(True, "")
+        for block in step.checks:
+            result = self.check_block(block, retries, on_wait)
+            if not result.passed:
+                break
+        result.seconds = time.monotonic() - started
+        return result
+
+    def close(self) -> None:
+        for session in self.sessions.values():
+            session.close()
+        self.sessions.clear()

@@ -1,0 +1,70 @@
+"""The headless course check: every check fails before its solution and passes after it, on a fresh lab."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from celery_tutor.course.model import Step
+from celery_tutor.engine.runner import StepRunner
+
+
+@dataclass
+class StepOutcome:
+    step: Step
+    passed: bool
+    reason: str = ""
+    replayed: bool = False  # replayed to reach --from, not verified
+    timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.timings.values())
+
+
+class Reporter(Protocol):
+    def phase(self, step: Step, phase: str) -> None: ...
+    def finished(self, outcome: StepOutcome) -> None: ...
+
+
+def verify_step(runner: StepRunner, step: Step, reporter: Reporter, prove_fails_first: bool = True) -> StepOutcome:
+    """Check (must fail), solve, check (must pass): Instruqt's track test for one step."""
+    outcome = StepOutcome(step, passed=False, replayed=not prove_fails_first)
+    runner.begin_step(step)
+    if prove_fails_first and not step.may_pass_first:
+        reporter.phase(step, "check must fail")
+        started = time.monotonic()
+        early = runner.check(step, retries=False)
+        outcome.timings["check-first"] = time.monotonic() - started
+        if early.passed:
+            outcome.reason = ("its check passed before the solution ran: it does not test what this step does "
+                              "(or mark it may-pass-first)")
+            return outcome
+    reporter.phase(step, "solution")
+    started = time.monotonic()
+    done = runner.run_actions(step, include_solution=True)
+    outcome.timings["solution"] = time.monotonic() - started
+    if not done.ok:
+        outcome.reason = f"its solution failed: {done.reason}"
+        return outcome
+    reporter.phase(step, "check")
+    started = time.monotonic()
+    result = runner.check(step, retries=True)
+    outcome.timings["check"] = time.monotonic() - started
+    outcome.passed = result.passed
+    if not result.passed:
+        outcome.reason = f"its check failed after the solution: {result.reason}"
+    return outcome
+
+
+def verify(runner: StepRunner, replay: list[Step], steps: list[Step], reporter: Reporter) -> list[StepOutcome]:
+    """Replay `replay` (solutions and checks), then verify `steps`; stops at the first failure."""
+    outcomes = []
+    for step in replay + steps:
+        outcome = verify_step(runner, step, reporter, prove_fails_first=step not in replay)
+        outcomes.append(outcome)
+        reporter.finished(outcome)
+        if not outcome.passed:
+            break
+    return outcomes

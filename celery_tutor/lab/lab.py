@@ -1,0 +1,171 @@
+"""The Lab: the course's nodes and their network on a Docker engine, all carrying the tutor's label."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import docker
+from docker.errors import APIError, NotFound
+
+from celery_tutor.lab.errors import NameTaken, NodeNotRunning
+from celery_tutor.lab.image import IMAGE, LABEL, LabImage, ProgressCallback
+from celery_tutor.lab.node import Node
+
+DEFAULT_NAME = "celery-tutor"
+NODE_LABEL = "celery-tutor.node"
+NODES = ("celery-1", "celery-2", "celery-3")
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    name: str
+    container: str
+    state: str  # "running", "exited", ... or "absent"
+    hostname: str = ""
+
+
+class Lab:
+    """The learner's lab. `name` prefixes container names, so labs of several learners live side by side."""
+
+    def __init__(self, client: docker.DockerClient, name: str = DEFAULT_NAME, nodes: Iterable[str] = NODES,
+                 image: LabImage | None = None):
+        self.client = client
+        self.name = name
+        self.node_names = tuple(nodes)
+        self.image = image or LabImage(client)
+        self._nodes = {node: Node(client, node, self.container_name(node)) for node in self.node_names}
+
+    @property
+    def network_name(self) -> str:
+        return self.name
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {LABEL: self.name}
+
+    def container_name(self, node: str) -> str:
+        # The default lab uses the notes' own names; any other lab prefixes them.
+        return node if self.name == DEFAULT_NAME else f"{self.name}-{node}"
+
+    def node(self, name: str) -> Node:
+        try:
+            return self._nodes[name]
+        except KeyError:
+            raise NodeNotRunning(f"the lab has no node {name!r}",
+                                 f"use one of {', '.join(self.node_names)}") from None
+
+    @property
+    def nodes(self) -> list[Node]:
+        return list(self._nodes.values())
+
+    # --- ownership: the tutor never touches what does not carry its label -------------------------------
+
+    def _owned(self, obj) -> bool:
+        return (obj.attrs.get("Config", {}).get("Labels") or obj.attrs.get("Labels") or {}).get(LABEL) == self.name
+
+    def _get_container(self, node: str):
+        try:
+            container = self.client.containers.get(self.container_name(node))
+        except NotFound:
+            return None
+        if not self._owned(container):
+            raise NameTaken(
+                f"a container named {self.container_name(node)} already exists and is not this lab's",
+                "remove it yourself, or give the lab another name with --lab NAME",
+            )
+        return container
+
+    def _get_network(self):
+        matches = [net for net in self.client.networks.list(names=[self.network_name])
+                   if net.name == self.network_name]
+        if not matches:
+            return None
+        network = self.client.networks.get(matches[0].id)
+        if not self._owned(network):
+            raise NameTaken(f"a Docker network named {self.network_name} exists and is not this lab's",
+                            "remove it yourself, or give the lab another name with --lab NAME")
+        return network
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+
+    def ensure_network(self):
+        network = self._get_network()
+        if network is None:
+            # A user-defined network: Docker's DNS resolves the nodes by name, as RabbitMQ clustering needs.
+            network = self.client.networks.create(self.network_name, driver="bridge", labels=self.labels,
+                                                  check_duplicate=True)
+        return network
+
+    def start_node(self, node: str, progress: ProgressCallback | None = None) -> Node:
+        """Create (if needed) and start one node, as the notes' `docker run -tid --name celery-1 ... bash`."""
+        target = self.node(node)
+        container = self._get_container(node)
+        if container is None:
+            self.image.ensure(progress)
+            self.ensure_network()
+            api = self.client.api
+            networking = api.create_networking_config(
+                {self.network_name: api.create_endpoint_config(aliases=[node])})
+            host_config = api.create_host_config(init=True, network_mode=self.network_name)
+            created = api.create_container(
+                self.image.tag, command=["bash"], name=self.container_name(node), hostname=node,
+                tty=True, stdin_open=True, detach=True, labels={**self.labels, NODE_LABEL: node},
+                host_config=host_config, networking_config=networking,
+            )
+            container = self.client.containers.get(created["Id"])
+        if container.status != "running":
+            container.start()
+        return target
+
+    def stop_node(self, node: str) -> None:
+        container = self._get_container(node)
+        if container is not None and container.status == "running":
+            container.stop(timeout=3)
+
+    def remove_node(self, node: str) -> None:
+        container = self._get_container(node)
+        if container is not None:
+            container.remove(force=True, v=True)
+
+    def up(self, progress: ProgressCallback | None = None) -> list[NodeStatus]:
+        self.image.ensure(progress)
+        for node in self.node_names:
+            self.start_node(node)
+        return self.status()
+
+    def down(self) -> int:
+        """Remove every container and the network of this lab (found by label, whatever their names). Returns how many."""
+        removed = 0
+        for container in self.client.containers.list(all=True, filters={"label": f"{LABEL}={self.name}"}):
+            try:
+                container.remove(force=True, v=True)
+                removed += 1
+            except NotFound:
+                pass
+        for network in self.client.networks.list(filters={"label": f"{LABEL}={self.name}"}):
+            try:
+                network.remove()
+                removed += 1
+            except (NotFound, APIError):
+                pass
+        for volume in self.client.volumes.list(filters={"label": f"{LABEL}={self.name}"}):
+            try:
+                volume.remove(force=True)
+                removed += 1
+            except (NotFound, APIError):
+                pass
+        return removed
+
+    def status(self) -> list[NodeStatus]:
+        found = {c.labels.get(NODE_LABEL): c for c in
+                 self.client.containers.list(all=True, filters={"label": f"{LABEL}={self.name}"})}
+        result = []
+        for node in self.node_names:
+            container = found.get(node)
+            if container is None:
+                result.append(NodeStatus(node, self.container_name(node), "absent"))
+            else:
+                hostname = container.attrs.get("Config", {}).get("Hostname", "")
+                result.append(NodeStatus(node, container.name, container.status, hostname))
+        return result

@@ -1,0 +1,162 @@
+"""A lab node (one container): commands streamed with their exit codes, files written through the API."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import queue
+import shlex
+import tarfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import docker
+from docker.errors import APIError, NotFound
+
+from celery_tutor.lab.errors import NodeNotRunning
+
+OutputCallback = Callable[[str], None]
+LOG_DIR = "/var/log/celery-tutor"
+TIMED_OUT = 124  # coreutils `timeout` exits with this when it ended the command
+_KEEP = 256 * 1024  # of a command's output kept in memory; the panes and logs get all of it
+
+
+@dataclass
+class ExecResult:
+    exit_code: int
+    output: str
+    timed_out: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+    @property
+    def last_line(self) -> str:
+        lines = [line.strip() for line in self.output.splitlines() if line.strip()]
+        return lines[-1] if lines else ""
+
+
+class Node:
+    """One container of the lab, by the name the notes give it (celery-1) and its container name."""
+
+    def __init__(self, client: docker.DockerClient, name: str, container_name: str):
+        self.client = client
+        self.api = client.api
+        self.name = name
+        self.container_name = container_name
+
+    def __repr__(self) -> str:
+        return f"Node({self.name!r})"
+
+    def container(self):
+        try:
+            return self.client.containers.get(self.container_name)
+        except NotFound:
+            raise NodeNotRunning(f"{self.name} does not exist", "start the lab (celery-tutor lab up)") from None
+
+    def running(self) -> bool:
+        try:
+            return self.container().status == "running"
+        except NodeNotRunning:
+            return False
+
+    def _exec_create(self, argv: list[str], workdir: str | None = None, **kwargs) -> str:
+        try:
+            return self.api.exec_create(self.container_name, argv, workdir=workdir, **kwargs)["Id"]
+        except NotFound:
+            raise NodeNotRunning(f"{self.name} does not exist", "start the lab (celery-tutor lab up)") from None
+        except APIError as exc:
+            if exc.status_code == 409 or "is not running" in str(exc):
+                raise NodeNotRunning(f"{self.name} is not running", "start it again (celery-tutor lab up)") from None
+            raise
+
+    def exec(self, script: str, cwd: str = "/root", timeout: float = 60.0,
+             on_output: OutputCallback | None = None) -> ExecResult:
+        """Run a bash script in the node, streaming its output; ended after `timeout` seconds."""
+        started = time.monotonic()
+        # `timeout` inside the container ends the command itself, not just our wait for it.
+        argv = ["timeout", "-k", "2", f"{timeout:g}", "bash", "-c", script]
+        exec_id = self._exec_create(argv, workdir=cwd)
+        stream = self.api.exec_start(exec_id, stream=True, demux=True)
+        chunks: queue.Queue = queue.Queue()
+
+        def pump() -> None:
+            try:
+                for pair in stream:
+                    for data in pair:
+                        if data:
+                            chunks.put(data)
+            except Exception:  # the connection was closed under us; the exit code still tells
+                pass
+            chunks.put(None)
+
+        threading.Thread(target=pump, daemon=True, name=f"exec-{self.name}").start()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        kept: list[str] = []
+        kept_size = 0
+        deadline = started + timeout + 5
+        idle_polls = 0
+        while True:
+            try:
+                data = chunks.get(timeout=0.25)
+            except queue.Empty:
+                # A daemon the script started may hold the output pipe open after the script ended.
+                if not self.api.exec_inspect(exec_id)["Running"]:
+                    idle_polls += 1
+                    if idle_polls >= 2:
+                        break
+                if time.monotonic() > deadline:
+                    break
+                continue
+            if data is None:
+                break
+            text = decoder.decode(data)
+            if text:
+                kept.append(text)
+                kept_size += len(text)
+                if kept_size > 2 * _KEEP:
+                    joined = "".join(kept)[-_KEEP:]
+                    kept, kept_size = [joined], len(joined)
+                if on_output:
+                    on_output(text)
+        try:
+            stream.close()
+        except Exception:
+            pass
+        info = self.api.exec_inspect(exec_id)
+        code = info["ExitCode"] if info["ExitCode"] is not None else TIMED_OUT
+        timed_out = code in (TIMED_OUT, 137) and time.monotonic() - started >= timeout or info["Running"]
+        return ExecResult(code, "".join(kept), timed_out, time.monotonic() - started)
+
+    def start_background(self, name: str, script: str, cwd: str = "/root") -> int:
+        """Start a script that keeps running (a worker); its output goes to LOG_DIR/NAME.log. Returns its pid."""
+        log = f"{LOG_DIR}/{name}.log"
+        launcher = (
+            f"mkdir -p {LOG_DIR} /run/celery-tutor && cd {shlex.quote(cwd)} && "
+            f"{{ setsid bash -c {shlex.quote(script)} >>{log} 2>&1 </dev/null & }} && "
+            f"echo $! | tee /run/celery-tutor/{name}.pid"
+        )
+        result = self.exec(launcher, cwd="/", timeout=10)
+        try:
+            return int(result.last_line)
+        except ValueError:
+            raise NodeNotRunning(f"cannot start {name} in {self.name}: {result.last_line}", "") from None
+
+    def put_file(self, path: str, content: str | bytes, mode: int = 0o644) -> None:
+        """Write a file into the node through the API, so a remote engine works as well as a local one."""
+        data = content.encode() if isinstance(content, str) else content
+        directory, _, filename = path.rpartition("/")
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            info = tarfile.TarInfo(filename)
+            info.size, info.mode, info.mtime = len(data), mode, int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+        self.exec(f"mkdir -p {shlex.quote(directory or '/')}", cwd="/", timeout=10)
+        try:
+            self.api.put_archive(self.container_name, directory or "/", buffer.getvalue())
+        except NotFound:
+            raise NodeNotRunning(f"{self.name} does not exist", "start the lab (celery-tutor lab up)") from None

@@ -1,0 +1,156 @@
+"""Interactive sessions in a node (a Python REPL, a bash shell), driven by pexpect over the Docker API's socket."""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Callable
+
+import pexpect
+from pexpect.fdpexpect import fdspawn
+
+from celery_tutor.lab.node import Node
+
+OutputCallback = Callable[[str], None]
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r")
+
+
+class SessionError(Exception):
+    """The session ended or stopped answering."""
+
+
+class Session:
+    """A program with a prompt running on a TTY in a node. Subclasses say how to start it and read its prompt."""
+
+    argv: list[str] = []
+    prompts: list[str] = []
+
+    def __init__(self, node: Node, name: str, cwd: str = "/root", on_output: OutputCallback | None = None):
+        self.node = node
+        self.name = name
+        self.cwd = cwd
+        self.on_output = on_output
+        self.transcript: list[str] = []  # everything the program printed, echo of the input included
+        self._lock = threading.Lock()
+        exec_id = node._exec_create(self.argv, workdir=cwd, stdin=True, tty=True,
+                                    environment={"TERM": "dumb", "PYTHONUNBUFFERED": "1"})
+        # The socket is the whole transport: no docker CLI is needed, and a remote engine works too.
+        self._socket = node.api.exec_start(exec_id, socket=True, tty=True)
+        raw = getattr(self._socket, "_sock", self._socket)
+        self._raw = raw
+        self.child = fdspawn(raw.fileno(), encoding="utf-8", codec_errors="replace", timeout=30)
+        self.exec_id = exec_id
+        self._ready(30)
+
+    def _ready(self, timeout: float) -> None:
+        """Wait for the program's first prompt."""
+        self._wait_prompt(timeout)
+
+    def _wait_prompt(self, timeout: float) -> tuple[str, int]:
+        try:
+            index = self.child.expect(self.prompts, timeout=timeout)
+        except pexpect.TIMEOUT:
+            self._record(self.child.before or "")
+            raise SessionError(f"{self.name} did not answer within {timeout:g} s") from None
+        except pexpect.EOF:
+            self._record(self.child.before or "")
+            raise SessionError(f"{self.name} ended") from None
+        text = (self.child.before or "") + (self.child.after or "")
+        self._record(text)
+        return self.child.before or "", index
+
+    def _record(self, text: str) -> None:
+        if text:
+            clean = _ANSI.sub("", text)
+            self.transcript.append(clean)
+            if self.on_output:
+                self.on_output(clean)
+
+    def send_line(self, line: str, timeout: float = 30) -> str:
+        """Type one line and wait for the next prompt; returns what the program printed (without the echo)."""
+        with self._lock:
+            self.child.sendline(line)
+            before, self.last_prompt = self._wait_prompt(timeout)
+        output = _ANSI.sub("", before)
+        # The TTY echoes what was typed: the first line is our own input.
+        return output.split("\n", 1)[1] if "\n" in output else ""
+
+    def interrupt(self) -> None:
+        self.child.sendcontrol("c")
+
+    def text(self) -> str:
+        return "".join(self.transcript)
+
+    @property
+    def alive(self) -> bool:
+        try:
+            return bool(self.node.api.exec_inspect(self.exec_id)["Running"])
+        except Exception:
+            return False
+
+    def close(self) -> None:
+        try:
+            self.child.sendeof()
+        except Exception:
+            pass
+        try:
+            self._socket.close()
+        except Exception:
+            pass
+
+
+class PythonSession(Session):
+    """`python3 -q` in the node: the notes' `>>>` steps."""
+
+    argv = ["python3", "-q"]
+    prompts = [">>> ", r"\.\.\. "]
+
+    def __init__(self, *args, **kwargs):
+        self.last_prompt = 0
+        super().__init__(*args, **kwargs)
+        self.prompts = [re.escape(">>> "), re.escape("... ")]
+
+    def run_lines(self, lines: list[str], timeout: float = 30) -> str:
+        """Type `>>>` statements and their `...` continuations; an open block is closed before the next statement."""
+        output = []
+        for line, continues in lines_to_type(lines):
+            if self.last_prompt == 1 and not continues:
+                output.append(self.send_line("", timeout))
+            output.append(self.send_line(line, timeout))
+        if self.last_prompt == 1:
+            output.append(self.send_line("", timeout))
+        return "".join(output)
+
+
+def lines_to_type(snippet: list[str]) -> list[tuple[str, bool]]:
+    """The lines of a REPL snippet to type, each with whether it continues the statement before it.
+    Lines without a `>>> ` or `... ` prompt are expected output, shown to the learner and not typed."""
+    typed = []
+    for line in snippet:
+        if line.startswith(">>>"):
+            typed.append((line[4:] if line.startswith(">>> ") else line[3:], False))
+        elif line.startswith("..."):
+            typed.append((line[4:] if line.startswith("... ") else line[3:], True))
+    return typed
+
+
+class ShellSession(Session):
+    """An interactive bash whose prompt carries the last exit status, so scripts sent to it can be judged."""
+
+    argv = ["bash", "--norc", "-i"]
+    prompts = [r"\[ct:(\d+)\][#$] "]
+
+    def __init__(self, *args, **kwargs):
+        self.last_prompt = 0
+        super().__init__(*args, **kwargs)
+
+    def _ready(self, timeout: float) -> None:
+        # Swap bash's prompt for ours (the echo of this line shows `$?`, not digits, so it cannot match),
+        # and turn off bracketed paste, whose escapes pollute the output.
+        self.child.sendline("bind 'set enable-bracketed-paste off' 2>/dev/null; PS1='[ct:$?]# '; PS2=''")
+        self._wait_prompt(timeout)
+
+    @property
+    def last_status(self) -> int:
+        match = self.child.match
+        return int(match.group(1)) if match and hasattr(match, "group") else 0
