@@ -39,6 +39,7 @@ class StepRunner:
         self.sessions: dict[tuple[str, str], Session] = {}
         self._marks: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
+        self.cancel = threading.Event()  # set by interrupt(): the running command gets Ctrl+C
 
     # --- sessions ---------------------------------------------------------------------------------------
 
@@ -117,7 +118,9 @@ class StepRunner:
                     return f"`{line.strip()}` exited with status {shell.last_status}"
             return None
         result = node.exec(block.body, cwd=cwd, timeout=block.timeout,
-                           on_output=lambda text: self.on_output(source, text))
+                           on_output=lambda text: self.on_output(source, text), cancel=self.cancel)
+        if result.interrupted:
+            return "interrupted (Ctrl+C)"
         if result.timed_out:
             return f"the command did not finish within {block.timeout:g} s and was stopped"
         if not result.ok:
@@ -129,9 +132,12 @@ class StepRunner:
     def run_actions(self, step: Step, include_solution: bool = True) -> ActionResult:
         """The step's actions in order (the solution-only ones too, unless told not to); stops at the first failure."""
         started = time.monotonic()
+        self.cancel.clear()
         for block in step.actions:
             if block.solution and not include_solution:
                 continue
+            if self.cancel.is_set():
+                return ActionResult(False, "interrupted (Ctrl+C)", time.monotonic() - started)
             result = self.run_action(block)
             if not result.ok:
                 result.seconds = time.monotonic() - started
@@ -162,6 +168,12 @@ class StepRunner:
                 break
         result.seconds = time.monotonic() - started
         return result
+
+    def interrupt(self) -> None:
+        """Ctrl+C for whatever the runner is doing: the streamed command, and every interactive session."""
+        self.cancel.set()
+        for session in list(self.sessions.values()):
+            session.interrupt()
 
     def close(self) -> None:
         for session in self.sessions.values():

@@ -9,6 +9,7 @@ import shlex
 import tarfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Callable
 
@@ -29,10 +30,11 @@ class ExecResult:
     output: str
     timed_out: bool = False
     seconds: float = 0.0
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out
+        return self.exit_code == 0 and not self.timed_out and not self.interrupted
 
     @property
     def last_line(self) -> str:
@@ -75,11 +77,15 @@ class Node:
             raise
 
     def exec(self, script: str, cwd: str = "/root", timeout: float = 60.0,
-             on_output: OutputCallback | None = None) -> ExecResult:
-        """Run a bash script in the node, streaming its output; ended after `timeout` seconds."""
+             on_output: OutputCallback | None = None, cancel: threading.Event | None = None) -> ExecResult:
+        """Run a bash script in the node, streaming its output; ended after `timeout` seconds, or when
+        `cancel` is set (as Ctrl+C would: SIGINT to the whole command)."""
         started = time.monotonic()
-        # `timeout` inside the container ends the command itself, not just our wait for it.
-        argv = ["timeout", "-k", "2", f"{timeout:g}", "bash", "-c", script]
+        token = uuid.uuid4().hex[:12]
+        # `timeout` inside the container ends the command itself, not just our wait for it. It leads its own
+        # process group, whose id we keep so that a cancel can interrupt everything the script started.
+        argv = ["bash", "-c", f'echo $$ > /run/celery-tutor/exec-{token}.pid 2>/dev/null; '
+                f'exec timeout -k 2 {timeout:g} bash -c "$0"', script]
         exec_id = self._exec_create(argv, workdir=cwd)
         stream = self.api.exec_start(exec_id, stream=True, demux=True)
         chunks: queue.Queue = queue.Queue()
@@ -100,9 +106,13 @@ class Node:
         kept_size = 0
         deadline = started + timeout + 5
         idle_polls = 0
+        interrupted = False
         while True:
+            if cancel is not None and cancel.is_set() and not interrupted:
+                interrupted = True
+                self._interrupt(token)
             try:
-                data = chunks.get(timeout=0.25)
+                data = chunks.get(timeout=0.1 if cancel is not None else 0.25)
             except queue.Empty:
                 # A daemon the script started may hold the output pipe open after the script ended.
                 if not self.api.exec_inspect(exec_id)["Running"]:
@@ -129,8 +139,26 @@ class Node:
             pass
         info = self.api.exec_inspect(exec_id)
         code = info["ExitCode"] if info["ExitCode"] is not None else TIMED_OUT
-        timed_out = code in (TIMED_OUT, 137) and time.monotonic() - started >= timeout or info["Running"]
-        return ExecResult(code, "".join(kept), timed_out, time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        timed_out = info["Running"] or (code in (TIMED_OUT, 137) and elapsed >= timeout)
+        self._forget(token)
+        return ExecResult(code, "".join(kept), timed_out and not interrupted, elapsed, interrupted)
+
+    def _interrupt(self, token: str) -> None:
+        pidfile = f"/run/celery-tutor/exec-{token}.pid"
+        self._quick(f'pid=$(cat {pidfile} 2>/dev/null) && kill -INT -- -"$pid" 2>/dev/null; '
+                    f'sleep 1; [ -n "$pid" ] && kill -KILL -- -"$pid" 2>/dev/null; true')
+
+    def _forget(self, token: str) -> None:
+        self._quick(f"rm -f /run/celery-tutor/exec-{token}.pid")
+
+    def _quick(self, script: str) -> None:
+        """A short housekeeping command, not streamed and not waited on for long."""
+        try:
+            exec_id = self._exec_create(["bash", "-c", script], workdir="/")
+            self.api.exec_start(exec_id, detach=True)
+        except Exception:
+            pass
 
     def start_background(self, name: str, script: str, cwd: str = "/root") -> int:
         """Start a script that keeps running (a worker); its output goes to LOG_DIR/NAME.log. Returns its pid."""

@@ -15,6 +15,20 @@ OutputCallback = Callable[[str], None]
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r")
 
 
+class _Live:
+    """A file-like sink for pexpect's logfile_read that forwards what was read to the session's callback."""
+
+    def __init__(self, session: "Session"):
+        self.session = session
+
+    def write(self, text: str) -> None:
+        if self.session.on_output and text:
+            self.session.on_output(_ANSI.sub("", text))
+
+    def flush(self) -> None:
+        pass
+
+
 class SessionError(Exception):
     """The session ended or stopped answering."""
 
@@ -39,6 +53,8 @@ class Session:
         raw = getattr(self._socket, "_sock", self._socket)
         self._raw = raw
         self.child = fdspawn(raw.fileno(), encoding="utf-8", codec_errors="replace", timeout=30)
+        # Output reaches the callback as pexpect reads it, so a long command streams live, not at its prompt.
+        self.child.logfile_read = _Live(self)
         self.exec_id = exec_id
         self._ready(30)
 
@@ -61,10 +77,7 @@ class Session:
 
     def _record(self, text: str) -> None:
         if text:
-            clean = _ANSI.sub("", text)
-            self.transcript.append(clean)
-            if self.on_output:
-                self.on_output(clean)
+            self.transcript.append(_ANSI.sub("", text))
 
     def send_line(self, line: str, timeout: float = 30) -> str:
         """Type one line and wait for the next prompt; returns what the program printed (without the echo)."""
