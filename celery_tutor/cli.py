@@ -22,8 +22,8 @@ from celery_tutor.lab.errors import LabError
 from celery_tutor.paths import lessons_dir, log_dir
 
 VERIFY_LAB = "celery-tutor-verify"
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class UsageError(Exception):
