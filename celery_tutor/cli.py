@@ -38,8 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--engine", metavar="URL", help="the Docker engine to use (default: DOCKER_HOST or the local one)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    def lab_option(command, default=None):
+        command.add_argument("--lab", default=default, metavar="NAME",
+                             help="lab name, prefixing its containers (default: $CELERY_TUTOR_LAB or celery-tutor)")
+
     start = commands.add_parser("start", help="open the tutor (the default)")
-    start.add_argument("--lab", default="celery-tutor", metavar="NAME", help="lab name (prefixes its containers)")
+    lab_option(start)
+    start.add_argument("--at", metavar="STEP", help="jump to this step, replaying the earlier steps' solutions")
 
     lessons = commands.add_parser("lessons", help="print the course as a tree")
     lessons.add_argument("--json", action="store_true", help="machine-readable output")
@@ -47,15 +52,36 @@ def _parser() -> argparse.ArgumentParser:
     lint_cmd = commands.add_parser("lint", help="check lesson files; prints file:line: message per problem")
     lint_cmd.add_argument("paths", nargs="*", type=Path, metavar="PATH")
 
-    lab = commands.add_parser("lab", help="manage the lab's containers")
-    lab.add_argument("action", choices=["build", "up", "status", "down"])
-    lab.add_argument("--lab", default="celery-tutor", metavar="NAME", help="lab name (prefixes its containers)")
+    lab = commands.add_parser("lab", help="manage the lab's containers",
+                              description="build | up [--at STEP] | status | down [--all] | reset | list | "
+                                          "export FILE | import FILE")
+    lab.add_argument("action", choices=["build", "up", "status", "down", "reset", "list", "export", "import"])
+    lab.add_argument("file", nargs="?", type=Path, metavar="FILE", help="the kit file, for export and import")
+    lab_option(lab)
+    lab.add_argument("--at", metavar="STEP", help="with up: replay every step before STEP, so a workshop starts there")
+    lab.add_argument("--all", action="store_true", help="with down: remove every lab on the engine")
+    lab.add_argument("--isolated", action="store_true", help="give the lab no route outside its own network")
 
     verify = commands.add_parser("verify", help="run every step's solution and check, headless, on a fresh lab")
     verify.add_argument("--from", dest="start", metavar="STEP", help="a step id, lesson id or section number")
     verify.add_argument("--to", dest="end", metavar="STEP", help="a step id, lesson id or section number")
-    verify.add_argument("--lab", default=VERIFY_LAB, metavar="NAME", help=f"lab to use and recreate (default {VERIFY_LAB})")
+    lab_option(verify, VERIFY_LAB)
     verify.add_argument("--keep", action="store_true", help="leave the lab running afterwards")
+    verify.add_argument("--isolated", action="store_true", help="give the lab no route outside its own network")
+
+    progress = commands.add_parser("progress", help="what you have done so far")
+    lab_option(progress)
+    progress.add_argument("--json", action="store_true", help="machine-readable output")
+
+    reset = commands.add_parser("reset", help="forget progress: from STEP on, of one lesson, or all")
+    lab_option(reset)
+    reset.add_argument("step", nargs="?", metavar="STEP", help="forget this step and every step after it")
+    reset.add_argument("--lesson", metavar="ID", help="forget one lesson's steps")
+    reset.add_argument("--all", action="store_true", help="forget everything")
+
+    doctor = commands.add_parser("doctor", help="check this machine for the course (or a room of N labs)")
+    lab_option(doctor)
+    doctor.add_argument("--labs", type=int, default=1, metavar="N", help="how many labs the machine should hold")
     return parser
 
 
@@ -63,13 +89,20 @@ def _course(args) -> Course:
     return load_course(args.lessons)
 
 
-def _lab(args, name: str):
+def _lab_name(args) -> str:
+    from celery_tutor.lab.lab import default_name
+
+    return getattr(args, "lab", None) or default_name()
+
+
+def _lab(args, name: str | None = None):
     from celery_tutor.course.loader import course_nodes
     from celery_tutor.lab.engine import connect
     from celery_tutor.lab.lab import Lab
 
     nodes = course_nodes(args.lessons or lessons_dir())
-    return Lab(connect(args.engine), name=name, nodes=nodes)
+    return Lab(connect(args.engine), name=name or _lab_name(args), nodes=nodes,
+               isolated=getattr(args, "isolated", False))
 
 
 # --- lessons ------------------------------------------------------------------------------------------------
@@ -141,22 +174,96 @@ def _status_table(lab) -> Table:
 
 
 def cmd_lab(args) -> int:
-    lab = _lab(args, args.lab)
+    if args.action in ("export", "import") and args.file is None:
+        raise UsageError(f"lab {args.action} needs a FILE, e.g. celery-tutor lab {args.action} celery-tutor-kit.tar.gz")
+    if args.action == "list":
+        return _lab_list(args)
+    if args.action == "down" and args.all:
+        return _lab_down_all(args)
+    lab = _lab(args)
     if args.action == "build":
         progress, report = _build_progress()
         with progress:
             lab.image.build(report)
         console.print(f"built {lab.image.tag}")
-    elif args.action == "up":
+    elif args.action in ("up", "reset"):
+        if args.action == "reset":
+            lab.down()  # recreate the nodes from scratch; progress is kept (see `celery-tutor reset`)
         progress, report = _build_progress()
         with progress:
             lab.up(report)
+        if args.at:
+            if _fast_forward(args, lab, args.at) != 0:
+                return 1
         console.print(_status_table(lab))
     elif args.action == "status":
         console.print(_status_table(lab))
     elif args.action == "down":
         removed = lab.down()
         console.print(f"lab {lab.name} is down ({removed} container(s) and network(s) removed)")
+    elif args.action == "export":
+        lab.image.ensure(_build_progress()[1])
+        progress, report = _build_progress()
+        with progress:
+            size = lab.image.export(args.file, report)
+        console.print(f"wrote {args.file} ({size / 2**20:.0f} MiB): `celery-tutor lab import {args.file.name}` "
+                      "on a machine without network makes the whole course work")
+    elif args.action == "import":
+        current = lab.image.import_(args.file)
+        console.print(f"loaded the lab image from {args.file}")
+        if not current:
+            err.print("note: the kit was made by another version of celery-tutor; this version will want to rebuild "
+                      "the image, which needs the network")
+    return 0
+
+
+def _lab_list(args) -> int:
+    from celery_tutor.lab.engine import connect
+    from celery_tutor.lab.lab import list_labs
+
+    table = Table("lab", "owner", "running", "containers", title="labs on the engine")
+    for lab in list_labs(connect(args.engine)):
+        table.add_row(lab.name, lab.owner, str(lab.running), str(lab.containers))
+    console.print(table)
+    return 0
+
+
+def _lab_down_all(args) -> int:
+    from celery_tutor.lab.engine import connect
+    from celery_tutor.lab.lab import Lab, list_labs
+
+    client = connect(args.engine)
+    labs = list_labs(client)
+    for summary in labs:
+        Lab(client, name=summary.name).down()
+    console.print(f"removed {len(labs)} lab(s): {', '.join(s.name for s in labs) or 'none'}")
+    return 0
+
+
+def _fast_forward(args, lab, target: str) -> int:
+    """Replay the solutions (and checks) of every step before `target`, so the lab is as if they were done."""
+    from celery_tutor.engine.runner import StepRunner
+    from celery_tutor.engine.selection import SelectionError, select_steps
+    from celery_tutor.engine.verify import verify
+
+    try:
+        replay, _ = select_steps(_course(args), target, None)
+    except SelectionError as exc:
+        raise UsageError(str(exc)) from None
+    progress = Progress(TextColumn("[bold]replaying[/]"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.description}"), TimeElapsedColumn(), console=err)
+    with progress:
+        reporter = _VerifyReporter(progress, progress.add_task("", total=len(replay)), len(replay))
+        runner = StepRunner(lab, on_output=reporter.output)
+        try:
+            outcomes = verify(runner, replay, [], reporter)
+        finally:
+            runner.close()
+    failed = [outcome for outcome in outcomes if not outcome.passed]
+    if failed:
+        err.print(f"[red]could not replay {failed[0].step.full_id}[/]: {failed[0].reason}")
+        return 1
+    console.print(f"the lab is ready at {target} ({len(replay)} step(s) replayed)")
     return 0
 
 
@@ -237,6 +344,149 @@ def cmd_verify(args) -> int:
     return 0
 
 
+# --- progress -----------------------------------------------------------------------------------------------
+
+def _progress(args):
+    from celery_tutor.engine.progress import Progress as LearnerProgress
+
+    progress = LearnerProgress.for_lab(_lab_name(args))
+    if progress.warning:
+        err.print(f"warning: {progress.warning}", markup=False)
+    return progress
+
+
+def progress_dict(course: Course, progress) -> dict:
+    lessons = []
+    for lesson in course.lessons:
+        records = [progress.steps.get(step.full_id) for step in lesson.steps]
+        lessons.append({
+            "id": lesson.id, "title": lesson.title, "notes": lesson.notes, "steps": len(lesson.steps),
+            "passed": sum(1 for step in lesson.steps if progress.passed(step)),
+            "revealed": sum(1 for record in records if record and record.revealed),
+            "seconds": round(sum(record.seconds for record in records if record), 1),
+        })
+    return {"lab": progress.lab, "current": progress.current, "lessons": lessons,
+            "passed": sum(lesson["passed"] for lesson in lessons),
+            "steps": sum(lesson["steps"] for lesson in lessons),
+            "seconds": round(sum(lesson["seconds"] for lesson in lessons), 1),
+            "unknown_steps": progress.unknown_steps(course)}
+
+
+def cmd_progress(args) -> int:
+    course = _course(args)
+    data = progress_dict(course, _progress(args))
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    table = Table("lesson", "notes", "passed", "solutions shown", "time", title=f"progress in lab {data['lab']}")
+    for lesson in data["lessons"]:
+        done = lesson["passed"] == lesson["steps"]
+        table.add_row(lesson["title"], lesson["notes"],
+                      f"[{'green' if done else 'default'}]{lesson['passed']}/{lesson['steps']}[/]",
+                      str(lesson["revealed"] or ""), _duration(lesson["seconds"]))
+    console.print(table)
+    console.print(f"{data['passed']} of {data['steps']} steps passed, {_duration(data['seconds'])} spent"
+                  + (f"; next: {data['current']}" if data["current"] else ""))
+    return 0
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    return f"{minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m {int(seconds % 60):02d}s"
+
+
+def cmd_reset(args) -> int:
+    from celery_tutor.engine.selection import SelectionError, select_steps
+
+    chosen = [bool(args.step), bool(args.lesson), args.all]
+    if sum(chosen) != 1:
+        raise UsageError("say what to forget: a STEP (and every step after it), --lesson ID, or --all")
+    course = _course(args)
+    progress = _progress(args)
+    try:
+        if args.all:
+            steps = list(course.steps())
+        elif args.lesson:
+            if course.lesson(args.lesson) is None:
+                raise SelectionError(f"no lesson {args.lesson!r} in the course; `celery-tutor lessons` lists the ids")
+            steps = course.lesson(args.lesson).steps
+        else:
+            steps = select_steps(course, args.step, None)[1]
+    except SelectionError as exc:
+        raise UsageError(str(exc)) from None
+    forgotten = progress.reset(steps)
+    if args.all:
+        progress.steps.clear()
+        progress.current = None
+    progress.save()
+    console.print(f"forgot {forgotten} step(s) of progress in lab {progress.lab}; the lab itself is unchanged "
+                  f"(`celery-tutor lab reset` recreates it)")
+    return 0
+
+
+# --- doctor -------------------------------------------------------------------------------------------------
+
+LAB_MEMORY = 1200 * 2**20  # a lab at the end of the course: three RabbitMQ nodes, HAProxy, workers (measured ~0.9 GiB)
+LAB_DISK = 2 * 2**30
+
+
+def cmd_doctor(args) -> int:
+    import shutil
+
+    from celery_tutor.lab.engine import connect
+    from celery_tutor.lab.errors import NameTaken
+    from celery_tutor.lab.lab import Lab
+
+    problems = 0
+
+    def line(ok: bool, text: str, fix: str = "") -> None:
+        nonlocal problems
+        problems += not ok
+        mark = "[green]OK[/]" if ok else "[red]!![/]"
+        console.print(f"{mark}  {text}" + (f"\n    what to do: {fix}" if fix and not ok else ""))
+
+    try:
+        client = connect(args.engine)
+    except LabError as exc:
+        line(False, exc.reason, exc.fix)
+        return 1
+    info = client.info()
+    version = client.version()
+    line(True, f"Docker engine {version.get('Version')} (API {version.get('ApiVersion')}) at "
+               f"{args.engine or 'DOCKER_HOST or the local socket'}, {info.get('NCPU')} CPUs")
+    root = info.get("DockerRootDir", "/var/lib/docker")
+    if not args.engine and Path(root).exists():
+        free = shutil.disk_usage(root).free
+        need = LAB_DISK + args.labs * 200 * 2**20
+        line(free > need, f"{free / 2**30:.1f} GiB free for Docker at {root} (about {need / 2**30:.1f} GiB needed)",
+             "free disk space: docker system prune removes unused images and build cache")
+    memory = info.get("MemTotal", 0)
+    need = args.labs * LAB_MEMORY
+    line(memory > need, f"{memory / 2**30:.1f} GiB of memory for {args.labs} lab(s) (about {need / 2**30:.1f} GiB needed)",
+         f"this engine holds about {max(1, memory // LAB_MEMORY)} lab(s); spread the room over several engines")
+    lab = _lab(args)
+    if lab.image.current():
+        line(True, f"the lab image {lab.image.tag} is present and current")
+    else:
+        try:
+            client.images.get(lab.image.base)
+            has_base = True
+        except Exception:
+            has_base = False
+        line(False, f"the lab image {lab.image.tag} is missing or out of date",
+             "celery-tutor lab build (needs the network once), or celery-tutor lab import KIT" +
+             ("" if has_base else f"; the base {lab.image.base} is missing too: sudo bash "
+                                  f"{lab.image.assets / 'make-base-image.sh'}"))
+    try:
+        for node in lab.node_names:
+            lab._get_container(node)
+        lab._get_network()
+        line(True, f"no name clashes for lab {lab.name} ({', '.join(lab.container_name(n) for n in lab.node_names)})")
+    except NameTaken as exc:
+        line(False, exc.reason, exc.fix)
+    return 1 if problems else 0
+
+
 # --- start --------------------------------------------------------------------------------------------------
 
 def cmd_start(args) -> int:
@@ -245,10 +495,11 @@ def cmd_start(args) -> int:
     except ImportError:
         raise UsageError("the terminal app is not part of this version yet; "
                          "try `celery-tutor lessons` or `celery-tutor verify`") from None
-    return run_app(course=_course(args), lab_name=getattr(args, "lab", "celery-tutor"), engine=args.engine)
+    return run_app(course=_course(args), lab_name=_lab_name(args), engine=args.engine)
 
 
-COMMANDS = {"lessons": cmd_lessons, "lint": cmd_lint, "lab": cmd_lab, "verify": cmd_verify, "start": cmd_start}
+COMMANDS = {"lessons": cmd_lessons, "lint": cmd_lint, "lab": cmd_lab, "verify": cmd_verify, "start": cmd_start,
+            "progress": cmd_progress, "reset": cmd_reset, "doctor": cmd_doctor}
 
 
 def _log_unexpected() -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import os
@@ -22,6 +23,7 @@ from celery_tutor.paths import assets_dir, cache_dir
 IMAGE = "celery-tutor/lab:latest"
 BASE = "debian:bookworm-slim"
 LABEL = "celery-tutor.lab"
+IMAGE_LABEL = "celery-tutor.image"
 DIGEST_LABEL = "celery-tutor.image-digest"
 PYTHON_VERSION = "3.11"  # the Python of Debian bookworm, which the containers run
 _PLATFORMS = {  # pip platform tags per engine architecture; pure-Python wheels match any of them
@@ -81,7 +83,7 @@ class LabImage:
             stream = self.client.api.build(
                 fileobj=context, custom_context=True, encoding="gzip", tag=self.tag, rm=True, forcerm=True,
                 decode=True, buildargs={"BASE": self.base},
-                labels={LABEL: "image", DIGEST_LABEL: self.digest},
+                labels={IMAGE_LABEL: "lab", DIGEST_LABEL: self.digest},
             )
             for chunk in stream:
                 if "error" in chunk:
@@ -97,6 +99,33 @@ class LabImage:
             raise LabError(f"the Docker engine refused the build: {exc.explanation or exc}",
                            "check the engine's disk space (docker system df)") from None
         report(BuildProgress(total, total, f"built {self.tag}"))
+
+    def export(self, path: Path, report: ProgressCallback | None = None) -> int:
+        """Write the lab image to one file (the offline kit for a closed room); returns its size in bytes."""
+        report = report or (lambda event: None)
+        image = self.client.images.get(self.tag)
+        total = int(image.attrs.get("Size") or 0)
+        written = 0
+        temp = path.with_name(path.name + ".part")
+        with gzip.open(temp, "wb", compresslevel=1) as out:
+            for chunk in image.save(chunk_size=1 << 20, named=True):
+                out.write(chunk)
+                written += len(chunk)
+                report(BuildProgress(min(written, total), total, f"{written >> 20} MiB of the image"))
+        temp.replace(path)  # a half-written kit never carries the final name
+        return path.stat().st_size
+
+    def import_(self, path: Path) -> bool:
+        """Load a kit written by export; says whether it matches this version of the course."""
+        if not path.is_file():
+            raise LabError(f"no such kit file: {path}", "give the path of a file made by `celery-tutor lab export`")
+        try:
+            with path.open("rb") as kit:
+                self.client.images.load(kit)
+        except APIError as exc:
+            raise LabError(f"{path} is not a lab kit the engine can load: {exc.explanation or exc}",
+                           "make it again with `celery-tutor lab export FILE`") from None
+        return self.current()
 
     def _ensure_base(self, report: ProgressCallback) -> None:
         try:

@@ -2,19 +2,56 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import re
 from dataclasses import dataclass
 from typing import Iterable
 
 import docker
 from docker.errors import APIError, NotFound
 
-from celery_tutor.lab.errors import NameTaken, NodeNotRunning
-from celery_tutor.lab.image import IMAGE, LABEL, LabImage, ProgressCallback
+from celery_tutor.lab.errors import LabError, NameTaken, NodeNotRunning
+from celery_tutor.lab.image import LABEL, LabImage, ProgressCallback
 from celery_tutor.lab.node import Node
 
 DEFAULT_NAME = "celery-tutor"
 NODE_LABEL = "celery-tutor.node"
+OWNER_LABEL = "celery-tutor.owner"
+_LAB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$")
 NODES = ("celery-1", "celery-2", "celery-3")
+
+
+def default_name() -> str:
+    """The lab name unless told otherwise: CELERY_TUTOR_LAB lets each learner of a shared machine have their own."""
+    return os.environ.get("CELERY_TUTOR_LAB") or DEFAULT_NAME
+
+
+def _owner() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a bare container
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class LabSummary:
+    name: str
+    owner: str
+    running: int
+    containers: int
+
+
+def list_labs(client: docker.DockerClient) -> list[LabSummary]:
+    """Every lab on the engine, found by the tutor's label."""
+    labs: dict[str, list] = {}
+    for container in client.containers.list(all=True, filters={"label": LABEL}):
+        labs.setdefault(container.labels.get(LABEL, "?"), []).append(container)
+    for network in client.networks.list(filters={"label": LABEL}):
+        labs.setdefault((network.attrs.get("Labels") or {}).get(LABEL, "?"), [])
+    return [LabSummary(name, next((c.labels.get(OWNER_LABEL, "") for c in found), ""),
+                       sum(1 for c in found if c.status == "running"), len(found))
+            for name, found in sorted(labs.items())]
 
 
 @dataclass(frozen=True)
@@ -29,9 +66,13 @@ class Lab:
     """The learner's lab. `name` prefixes container names, so labs of several learners live side by side."""
 
     def __init__(self, client: docker.DockerClient, name: str = DEFAULT_NAME, nodes: Iterable[str] = NODES,
-                 image: LabImage | None = None):
+                 image: LabImage | None = None, isolated: bool = False):
+        if not _LAB_NAME.match(name or ""):
+            raise LabError(f"{name!r} cannot be a lab name",
+                           "use letters, digits, '.', '_' and '-', starting with a letter or digit")
         self.client = client
         self.name = name
+        self.isolated = isolated  # an internal network: the nodes reach each other and nothing else
         self.node_names = tuple(nodes)
         self.image = image or LabImage(client)
         self._nodes = {node: Node(client, node, self.container_name(node)) for node in self.node_names}
@@ -94,7 +135,7 @@ class Lab:
         if network is None:
             # A user-defined network: Docker's DNS resolves the nodes by name, as RabbitMQ clustering needs.
             network = self.client.networks.create(self.network_name, driver="bridge", labels=self.labels,
-                                                  check_duplicate=True)
+                                                  internal=self.isolated, check_duplicate=True)
         return network
 
     def start_node(self, node: str, progress: ProgressCallback | None = None) -> Node:
@@ -110,7 +151,7 @@ class Lab:
             host_config = api.create_host_config(init=True, network_mode=self.network_name)
             created = api.create_container(
                 self.image.tag, command=["bash"], name=self.container_name(node), hostname=node,
-                tty=True, stdin_open=True, detach=True, labels={**self.labels, NODE_LABEL: node},
+                tty=True, stdin_open=True, detach=True, labels={**self.labels, NODE_LABEL: node, OWNER_LABEL: _owner()},
                 host_config=host_config, networking_config=networking,
             )
             container = self.client.containers.get(created["Id"])

@@ -1,0 +1,104 @@
+"""Progress survives: saved atomically, keyed by step ids, damaged files put aside, a full disk loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from celery_tutor.course import load_course
+from celery_tutor.engine.progress import Progress
+
+from conftest import ROOT, run_cli
+
+
+@pytest.fixture
+def course():
+    return load_course(ROOT / "lessons")
+
+
+def test_progress_round_trips_and_resumes(tmp_path, course):
+    steps = list(course.steps())
+    progress = Progress.for_lab("room-a", tmp_path)
+    progress.mark_passed(steps[0])
+    progress.record(steps[1]).revealed = True
+    progress.current = steps[1].full_id
+    progress.save()
+    again = Progress.for_lab("room-a", tmp_path)
+    assert again.passed(steps[0]) and not again.passed(steps[1])
+    assert again.steps[steps[1].full_id].revealed
+    assert again.resume_step(course) is steps[1]
+    assert Progress.for_lab("room-b", tmp_path).resume_step(course) is steps[0]  # labs keep apart
+
+
+def test_a_renamed_step_does_not_scramble_the_rest(tmp_path, course):
+    steps = list(course.steps())
+    progress = Progress.for_lab("x", tmp_path)
+    progress.mark_passed(steps[2])
+    progress.steps["old-lesson/gone"] = progress.record(steps[2])
+    progress.current = "old-lesson/gone"
+    progress.save()
+    again = Progress.for_lab("x", tmp_path)
+    assert again.passed(steps[2])
+    assert again.unknown_steps(course) == ["old-lesson/gone"]
+    assert again.resume_step(course) is steps[0]  # the current step vanished: first one not passed
+
+
+@pytest.mark.parametrize("content", ["{not json", "", '{"version": 99}', "[1, 2]", '{"version": 1, "steps": {"a": 5}}'])
+def test_a_damaged_file_is_kept_aside_with_a_warning(tmp_path, course, content):
+    path = tmp_path / "progress-x.json"
+    path.write_text(content)
+    progress = Progress.for_lab("x", tmp_path)
+    assert progress.steps == {} and "damaged" in progress.warning
+    aside = list(tmp_path.glob("progress-x.json.damaged-*"))
+    assert len(aside) == 1 and aside[0].read_text() == content
+    progress.mark_passed(next(course.steps()))
+    progress.save()
+    assert json.loads(path.read_text())["version"] == 1
+
+
+def test_a_full_disk_leaves_the_old_progress_whole(tmp_path, course):
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        progress = Progress.for_lab("x", mount)
+        first = next(course.steps())
+        progress.mark_passed(first)
+        progress.save()
+        before = (mount / "progress-x.json").read_text()
+        for index in range(2000):  # grow the record until the disk is full
+            progress.steps[f"filler/{index:05d}-{'x' * 40}"] = progress.record(first)
+        with pytest.raises(OSError):
+            progress.save()
+        assert (mount / "progress-x.json").read_text() == before
+        assert Progress.for_lab("x", mount).passed(first)
+        assert [p.name for p in mount.iterdir()] == ["progress-x.json"]  # no temporary file left
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_progress_and_reset_commands(tmp_path, course):
+    env = {"CELERY_TUTOR_STATE_DIR": str(tmp_path)}
+    steps = list(course.steps())
+    progress = Progress.for_lab("room", tmp_path)
+    for step in steps[:5]:
+        progress.mark_passed(step)
+        progress.record(step).seconds = 60
+    progress.save()
+    data = json.loads(run_cli("progress", "--lab", "room", "--json", env=env).stdout)
+    assert (data["passed"], data["seconds"]) == (5, 300)
+    assert data["lessons"][1]["passed"] == 3  # rabbitmq-install: all three steps
+    assert run_cli("reset", steps[3].full_id, "--lab", "room", env=env).returncode == 0
+    data = json.loads(run_cli("progress", "--lab", "room", "--json", env=env).stdout)
+    assert data["passed"] == 3  # the step and every step after it were forgotten
+    assert run_cli("reset", "--lesson", "containers", "--lab", "room", env=env).returncode == 0
+    assert json.loads(run_cli("progress", "--lab", "room", "--json", env=env).stdout)["passed"] == 2
+    result = run_cli("reset", "--lesson", "nope", "--lab", "room", env=env)
+    assert result.returncode == 2 and "no lesson 'nope'" in result.stderr
+    assert run_cli("reset", "--all", "--lab", "room", env=env).returncode == 0
+    assert json.loads(run_cli("progress", "--lab", "room", "--json", env=env).stdout)["passed"] == 0
