@@ -79,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     reset.add_argument("--lesson", metavar="ID", help="forget one lesson's steps")
     reset.add_argument("--all", action="store_true", help="forget everything")
 
+    serve = commands.add_parser("serve", help="serve the tutor in a browser, one lab per connection")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--engines", nargs="+", metavar="URL",
+                       help="Docker engines to spread the labs over, in turn (default: --engine or the local one)")
+    serve.add_argument("--public-url", metavar="URL", help="the URL browsers use, when behind a proxy")
+
     doctor = commands.add_parser("doctor", help="check this machine for the course (or a room of N labs)")
     lab_option(doctor)
     doctor.add_argument("--labs", type=int, default=1, metavar="N", help="how many labs the machine should hold")
@@ -424,6 +431,21 @@ def cmd_reset(args) -> int:
     return 0
 
 
+# --- serve --------------------------------------------------------------------------------------------------
+
+def cmd_serve(args) -> int:
+    from celery_tutor.lab.engine import connect
+    from celery_tutor.serve import TutorServer
+
+    engines = args.engines or [args.engine]
+    for engine in engines:
+        connect(engine)  # refuse at once, with the reason, if an engine cannot be reached
+    _course(args)  # and if the lessons are broken
+    TutorServer(host=args.host, port=args.port, engines=engines, lessons=args.lessons,
+                public_url=args.public_url).serve()
+    return 0
+
+
 # --- doctor -------------------------------------------------------------------------------------------------
 
 LAB_MEMORY = 1200 * 2**20  # a lab at the end of the course: three RabbitMQ nodes, HAProxy, workers (measured ~0.9 GiB)
@@ -499,7 +521,7 @@ def cmd_start(args) -> int:
 
 
 COMMANDS = {"lessons": cmd_lessons, "lint": cmd_lint, "lab": cmd_lab, "verify": cmd_verify, "start": cmd_start,
-            "progress": cmd_progress, "reset": cmd_reset, "doctor": cmd_doctor}
+            "progress": cmd_progress, "reset": cmd_reset, "doctor": cmd_doctor, "serve": cmd_serve}
 
 
 def _log_unexpected() -> Path:

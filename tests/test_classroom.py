@@ -1,0 +1,82 @@
+"""A room's needs, on the real engine: labs side by side, a lab fast-forwarded, the offline kit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from celery_tutor.lab.lab import Lab
+
+from conftest import new_lab_name, run_cli
+
+pytestmark = pytest.mark.lab
+
+
+def test_two_labs_side_by_side_each_verify_their_steps(docker_client, lab_image):
+    names = [new_lab_name(), new_lab_name()]
+    runs = [subprocess.Popen([sys.executable, "-m", "celery_tutor", "verify", "--to", "1", "--lab", name, "--keep"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             env={**os.environ, "COLUMNS": "120"}) for name in names]
+    try:
+        outputs = [run.communicate(timeout=600)[0] for run in runs]
+        assert [run.returncode for run in runs] == [0, 0], outputs
+        listing = run_cli("lab", "list").stdout
+        for name in names:
+            assert name in listing
+            lab = Lab(docker_client, name=name)
+            # Same hostnames in every lab; each lab's nodes resolve only their own lab's nodes.
+            assert [s.hostname for s in lab.status()] == ["celery-1", "celery-2", "celery-3"]
+            mine = lab.node("celery-1").exec("getent hosts celery-2 | cut -d' ' -f1").output.strip()
+            theirs = docker_client.containers.get(f"{name}-celery-2").attrs["NetworkSettings"]["Networks"][name]
+            assert mine == theirs["IPAddress"]
+    finally:
+        for name in names:
+            Lab(docker_client, name=name).down()
+
+
+def test_a_workshop_can_start_at_section_four(docker_client, lab_image):
+    name = new_lab_name()
+    try:
+        result = run_cli("lab", "up", "--at", "4", "--lab", name, timeout=1500)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "the lab is ready at 4" in result.stdout
+        lab = Lab(docker_client, name=name)
+        state = lab.node("celery-1").exec("rabbitmq-diagnostics -q ping && pgrep -f 'celery' >/dev/null && echo ok")
+        assert state.output.strip().endswith("ok")
+        assert "celery-4" not in result.stdout
+        untouched = lab.node("celery-2").exec("command -v rabbitmq-server || echo absent").output.strip()
+        assert untouched == "absent"  # section 四 has not begun: celery-2 is as the notes leave it
+    finally:
+        Lab(docker_client, name=name).down()
+
+
+def test_the_offline_kit_runs_the_whole_course_with_no_network(tmp_path, docker_client, lab_image):
+    kit = tmp_path / "celery-tutor-kit.tar.gz"
+    exported = run_cli("lab", "export", str(kit), timeout=900)
+    assert exported.returncode == 0, exported.stderr
+    docker_client.images.remove(lab_image.tag)  # as on a machine that never had it
+    assert not lab_image.current()
+    imported = run_cli("lab", "import", str(kit), timeout=900)
+    assert imported.returncode == 0 and "loaded the lab image" in imported.stdout
+    assert lab_image.current()
+    # --isolated: the lab's network is internal, so nothing in it can reach beyond the lab.
+    name = new_lab_name()
+    result = run_cli("verify", "--lab", name, "--isolated", timeout=3000)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "verify passed" in result.stdout
+
+
+def test_an_isolated_lab_is_on_an_internal_network(docker_client, lab_image):
+    lab = Lab(docker_client, name=new_lab_name(), isolated=True)
+    try:
+        node = lab.start_node("celery-1")
+        lab.start_node("celery-2")
+        # Docker drops every packet from an internal network to anywhere beyond it (not probed here: this
+        # machine must send no traffic outside).
+        assert docker_client.networks.get(lab.name).attrs["Internal"] is True
+        assert node.exec("getent hosts celery-2").ok  # while the nodes still find each other
+    finally:
+        lab.down()
