@@ -28,13 +28,14 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 600, cwd: Path
 def _labelled(client) -> set[str]:
     """Every container, network and volume carrying the tutor's label whose lab is a test's."""
     found = set()
-    for kind, listing in (("container", client.containers.list(all=True, filters={"label": LABEL})),
-                          ("network", client.networks.list(filters={"label": LABEL})),
-                          ("volume", client.volumes.list(filters={"label": LABEL}))):
+    api = client.api
+    for kind, listing in (("container", api.containers(all=True, filters={"label": LABEL})),
+                          ("network", api.networks(filters={"label": LABEL})),
+                          ("volume", (api.volumes(filters={"label": LABEL}) or {}).get("Volumes") or [])):
         for obj in listing:
-            labels = obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels") or {}
-            if labels.get(LABEL, "").startswith(TEST_PREFIX) or labels.get(LABEL) == "celery-tutor-verify":
-                found.add(f"{kind} {obj.name}")
+            owner = (obj.get("Labels") or {}).get(LABEL, "")
+            if owner.startswith((TEST_PREFIX, "web-")) or owner == "celery-tutor-verify":
+                found.add(f"{kind} {obj.get('Names', [obj.get('Name')])[0]}")
     return found
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
 
 from celery_tutor.course.model import Block
+from celery_tutor.lab.engine import CONNECTION_ERRORS, engine_lost
 from celery_tutor.lab.errors import LabError
 from celery_tutor.lab.node import Node
 
@@ -29,6 +31,8 @@ def judge_script(block: Block, node: Node) -> CheckResult:
         result = node.exec(block.body, cwd="/root", timeout=block.timeout)
     except LabError as exc:
         return CheckResult(False, exc.reason, seconds=time.monotonic() - started)
+    except CONNECTION_ERRORS as exc:
+        return CheckResult(False, engine_lost(exc).reason, seconds=time.monotonic() - started)
     if result.timed_out:
         reason = f"the check did not finish within {block.timeout:g} s"
     elif result.ok:
@@ -49,18 +53,23 @@ def judge_patterns(block: Block, session_name: str, output: str | None) -> Check
 
 
 def retry(attempt: Callable[[], CheckResult], block: Block, retries: bool,
-          on_wait: WaitCallback | None = None) -> CheckResult:
-    """Try a check up to 1 + retries times, `delay` seconds apart, telling `on_wait` before each pause."""
+          on_wait: WaitCallback | None = None, cancel: threading.Event | None = None) -> CheckResult:
+    """Try a check up to 1 + retries times, `delay` seconds apart, telling `on_wait` before each pause.
+    Setting `cancel` (Ctrl+C in the app) ends the waiting: the last try's result stands."""
     tries = 1 + int(block.number("retries", 0)) if retries else 1
     delay = block.number("delay", 1.0)
     started = time.monotonic()
     for number in range(1, tries + 1):
         result = attempt()
         result.attempts = number
-        if result.passed or number == tries:
+        if result.passed or number == tries or (cancel is not None and cancel.is_set()):
             result.seconds = time.monotonic() - started
             return result
         if on_wait:
             on_wait(number, tries, delay, result.reason)
-        time.sleep(delay)
+        if cancel is None:
+            time.sleep(delay)
+        elif cancel.wait(delay):
+            result.seconds = time.monotonic() - started
+            return result
     raise AssertionError("unreachable")

@@ -9,12 +9,16 @@ from typing import Callable
 
 from celery_tutor.course.model import Block, Step
 from celery_tutor.engine.check import CheckResult, WaitCallback, judge_patterns, judge_script, retry
+from celery_tutor.lab.engine import CONNECTION_ERRORS, engine_lost
 from celery_tutor.lab.errors import LabError
 from celery_tutor.lab.lab import Lab
+from celery_tutor.lab.node import LOG_DIR
 from celery_tutor.lab.session import PythonSession, Session, SessionError, ShellSession
 
 # Where output came from ("celery-1", "celery-1/python", "celery-1/worker") and a chunk of it.
 OutputCallback = Callable[[str, str], None]
+# A background job was started: (node, name, path of its log in the node), so a UI can follow the log.
+BackgroundCallback = Callable[[str, str, str], None]
 
 
 @dataclass
@@ -33,9 +37,11 @@ def source_of(block: Block) -> str:
 class StepRunner:
     """Runs steps in one lab. Thread-safe enough for one worker thread at a time, as the app and verify use it."""
 
-    def __init__(self, lab: Lab, on_output: OutputCallback | None = None):
+    def __init__(self, lab: Lab, on_output: OutputCallback | None = None,
+                 on_background: BackgroundCallback | None = None):
         self.lab = lab
         self.on_output = on_output or (lambda source, text: None)
+        self.on_background = on_background
         self.sessions: dict[tuple[str, str], Session] = {}
         self._marks: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
@@ -77,6 +83,9 @@ class StepRunner:
             reason = f"{exc.reason}; {exc.fix}" if exc.fix else exc.reason
         except SessionError as exc:
             reason = str(exc)
+        except CONNECTION_ERRORS as exc:
+            lost = engine_lost(exc)
+            reason = f"{lost.reason}; {lost.fix}"
         return ActionResult(reason is None, reason or "", time.monotonic() - started)
 
     def _act(self, block: Block) -> str | None:
@@ -107,8 +116,10 @@ class StepRunner:
         if block.get("background"):
             name = block.get("background")
             pid = node.start_background(name, block.body, cwd=cwd)
-            self.on_output(source, f"[started {name} in the background, pid {pid}, "
-                                   f"log /var/log/celery-tutor/{name}.log]\n")
+            log = f"{LOG_DIR}/{name}.log"
+            self.on_output(source, f"[started {name} in the background, pid {pid}, log {log}]\n")
+            if self.on_background:
+                self.on_background(node_name, name, log)
             return None
         if block.session:
             shell = self.session(node_name, block.session, ShellSession, cwd)
@@ -149,18 +160,19 @@ class StepRunner:
     def check_block(self, block: Block, retries: bool = True, on_wait: WaitCallback | None = None) -> CheckResult:
         if block.node:
             node = self.lab.node(block.node)
-            return retry(lambda: judge_script(block, node), block, retries, on_wait)
+            return retry(lambda: judge_script(block, node), block, retries, on_wait, self.cancel)
         name = block.session or "python"
         node = self._session_node(name)
         return retry(lambda: judge_patterns(block, name, self.session_output(node, name) if node else None),
-                     block, retries, on_wait)
+                     block, retries, on_wait, self.cancel)
 
     def _session_node(self, name: str) -> str | None:
         return next((node for node, session_name in self.sessions if session_name == name), None)
 
     def check(self, step: Step, retries: bool = True, on_wait: WaitCallback | None = None) -> CheckResult:
-        """All of the step's checks, in order; the first failure is the result."""
+        """All of the step's checks, in order; the first failure is the result. interrupt() ends the retrying."""
         started = time.monotonic()
+        self.cancel.clear()
         result = CheckResult(True, "")
         for block in step.checks:
             result = self.check_block(block, retries, on_wait)

@@ -48,3 +48,19 @@ def connect(url: str | None = None, timeout: int = 120) -> docker.DockerClient:
     except Exception as exc:  # requests' connection errors and friends
         raise _explain(exc, url) from None
     return client
+
+
+# What docker-py raises when the engine goes away in the middle of something (a daemon stopped, a socket cut).
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (DockerException, ConnectionError, OSError)
+try:
+    import requests
+
+    CONNECTION_ERRORS += (requests.exceptions.RequestException,)
+except ImportError:  # docker-py always brings requests; this only keeps the module importable without it
+    pass
+
+
+def engine_lost(exc: BaseException) -> DockerUnavailable:
+    """The reason to show when the engine stopped answering during a step."""
+    return DockerUnavailable("lost the Docker engine during the step",
+                             "start Docker again (sudo systemctl start docker), then retry the step")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import time
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -42,15 +43,20 @@ class LabSummary:
     containers: int
 
 
+def _containers(client: docker.DockerClient, label: str) -> list[dict]:
+    """Containers by label, as the engine lists them: no inspect per container, so none can vanish in between."""
+    return client.api.containers(all=True, filters={"label": label})
+
+
 def list_labs(client: docker.DockerClient) -> list[LabSummary]:
     """Every lab on the engine, found by the tutor's label."""
-    labs: dict[str, list] = {}
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
-        labs.setdefault(container.labels.get(LABEL, "?"), []).append(container)
-    for network in client.networks.list(filters={"label": LABEL}):
-        labs.setdefault((network.attrs.get("Labels") or {}).get(LABEL, "?"), [])
-    return [LabSummary(name, next((c.labels.get(OWNER_LABEL, "") for c in found), ""),
-                       sum(1 for c in found if c.status == "running"), len(found))
+    labs: dict[str, list[dict]] = {}
+    for container in _containers(client, LABEL):
+        labs.setdefault(container["Labels"].get(LABEL, "?"), []).append(container)
+    for network in client.api.networks(filters={"label": LABEL}):
+        labs.setdefault((network.get("Labels") or {}).get(LABEL, "?"), [])
+    return [LabSummary(name, next((c["Labels"].get(OWNER_LABEL, "") for c in found), ""),
+                       sum(1 for c in found if c["State"] == "running"), len(found))
             for name, found in sorted(labs.items())]
 
 
@@ -110,6 +116,14 @@ class Lab:
             container = self.client.containers.get(self.container_name(node))
         except NotFound:
             return None
+        if container.status == "removing":
+            # Removed from outside a moment ago: wait for the engine to finish, then the name is free again.
+            for _ in range(100):
+                try:
+                    container.reload()
+                except NotFound:
+                    return None
+                time.sleep(0.1)
         if not self._owned(container):
             raise NameTaken(
                 f"a container named {self.container_name(node)} already exists and is not this lab's",
@@ -178,35 +192,43 @@ class Lab:
     def down(self) -> int:
         """Remove every container and the network of this lab (found by label, whatever their names). Returns how many."""
         removed = 0
-        for container in self.client.containers.list(all=True, filters={"label": f"{LABEL}={self.name}"}):
+        api = self.client.api
+        for container in _containers(self.client, f"{LABEL}={self.name}"):
             try:
-                container.remove(force=True, v=True)
+                api.remove_container(container["Id"], force=True, v=True)
                 removed += 1
             except NotFound:
                 pass
-        for network in self.client.networks.list(filters={"label": f"{LABEL}={self.name}"}):
+            except APIError as exc:
+                if "already in progress" not in str(exc):
+                    raise
+        for network in api.networks(filters={"label": f"{LABEL}={self.name}"}):
             try:
-                network.remove()
+                api.remove_network(network["Id"])
                 removed += 1
-            except (NotFound, APIError):
+            except NotFound:
                 pass
-        for volume in self.client.volumes.list(filters={"label": f"{LABEL}={self.name}"}):
+        for volume in (api.volumes(filters={"label": f"{LABEL}={self.name}"}) or {}).get("Volumes") or []:
             try:
-                volume.remove(force=True)
+                api.remove_volume(volume["Name"], force=True)
                 removed += 1
-            except (NotFound, APIError):
+            except NotFound:
                 pass
         return removed
 
     def status(self) -> list[NodeStatus]:
-        found = {c.labels.get(NODE_LABEL): c for c in
-                 self.client.containers.list(all=True, filters={"label": f"{LABEL}={self.name}"})}
+        found = {c["Labels"].get(NODE_LABEL): c for c in _containers(self.client, f"{LABEL}={self.name}")}
         result = []
         for node in self.node_names:
             container = found.get(node)
+            hostname = ""
+            if container is not None:
+                try:
+                    hostname = self.client.api.inspect_container(container["Id"])["Config"]["Hostname"]
+                except NotFound:
+                    container = None
             if container is None:
                 result.append(NodeStatus(node, self.container_name(node), "absent"))
             else:
-                hostname = container.attrs.get("Config", {}).get("Hostname", "")
-                result.append(NodeStatus(node, container.name, container.status, hostname))
+                result.append(NodeStatus(node, container["Names"][0].lstrip("/"), container["State"], hostname))
         return result

@@ -21,6 +21,7 @@ from celery_tutor.lab.errors import NodeNotRunning
 OutputCallback = Callable[[str], None]
 LOG_DIR = "/var/log/celery-tutor"
 TIMED_OUT = 124  # coreutils `timeout` exits with this when it ended the command
+_KILLED = (None, 137, 143, 255, 126)  # what an exec reports when its container was stopped, killed or removed
 _KEEP = 256 * 1024  # of a command's output kept in memory; the panes and logs get all of it
 
 
@@ -138,11 +139,22 @@ class Node:
         except Exception:
             pass
         info = self.api.exec_inspect(exec_id)
+        if info["ExitCode"] in _KILLED and self._stopped_soon():
+            raise NodeNotRunning(f"{self.name} stopped while the command was running",
+                                 "recreate it (celery-tutor lab up) and run the step again")
         code = info["ExitCode"] if info["ExitCode"] is not None else TIMED_OUT
         elapsed = time.monotonic() - started
         timed_out = info["Running"] or (code in (TIMED_OUT, 137) and elapsed >= timeout)
         self._forget(token)
         return ExecResult(code, "".join(kept), timed_out and not interrupted, elapsed, interrupted)
+
+    def _stopped_soon(self) -> bool:
+        """Whether the container is stopping: the engine reports a kill from outside a moment after the exec ends."""
+        for _ in range(10):
+            if not self.running():
+                return True
+            time.sleep(0.05)
+        return False
 
     def _interrupt(self, token: str) -> None:
         pidfile = f"/run/celery-tutor/exec-{token}.pid"
@@ -173,6 +185,40 @@ class Node:
             return int(result.last_line)
         except ValueError:
             raise NodeNotRunning(f"cannot start {name} in {self.name}: {result.last_line}", "") from None
+
+    def follow(self, path: str, on_output: OutputCallback, cancel: threading.Event) -> None:
+        """Stream a log file from its start and as it grows (`tail -F` waits for the file to appear) until
+        `cancel` is set or the node stops: how a UI shows a background job's log live. Returns when it ends."""
+        token = uuid.uuid4().hex[:12]
+        pidfile = f"/run/celery-tutor/follow-{token}.pid"
+        argv = ["bash", "-c", f"mkdir -p /run/celery-tutor; echo $$ > {pidfile}; "
+                f"exec tail -n +1 -F {shlex.quote(path)} 2>/dev/null"]
+        exec_id = self._exec_create(argv, workdir="/")
+        stream = self.api.exec_start(exec_id, stream=True)
+        ended = threading.Event()
+
+        def stop_when_cancelled() -> None:
+            # No polling of the engine while the log is quiet: only this thread waking up twice a second.
+            while not cancel.wait(0.5):
+                if ended.is_set():
+                    return
+            self._quick(f"kill -TERM $(cat {pidfile}) 2>/dev/null; rm -f {pidfile}")
+
+        threading.Thread(target=stop_when_cancelled, daemon=True, name=f"follow-{self.name}").start()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        try:
+            for data in stream:
+                text = decoder.decode(data)
+                if text:
+                    on_output(text)
+        except Exception:  # the container went away under us
+            pass
+        finally:
+            ended.set()
+            try:
+                stream.close()
+            except Exception:
+                pass
 
     def put_file(self, path: str, content: str | bytes, mode: int = 0o644) -> None:
         """Write a file into the node through the API, so a remote engine works as well as a local one."""

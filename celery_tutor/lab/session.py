@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import threading
 from typing import Callable
 
@@ -13,6 +14,9 @@ from celery_tutor.lab.node import Node
 
 OutputCallback = Callable[[str], None]
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r")
+# Live output keeps colours (SGR) and lone carriage returns (progress lines) for the UI to render; it drops the
+# escapes that move a terminal's cursor or switch its modes, and turns the TTY's \r\n into \n.
+_NOT_COLOUR = re.compile(r"\x1b\[[0-9;?]*[A-Za-ln-z]|\x1b[()][A-Z0-9]")
 
 
 class _Live:
@@ -22,8 +26,8 @@ class _Live:
         self.session = session
 
     def write(self, text: str) -> None:
-        if self.session.on_output and text:
-            self.session.on_output(_ANSI.sub("", text))
+        if self.session.on_output and text and not self.session._starting:
+            self.session.on_output(_NOT_COLOUR.sub("", text).replace("\r\n", "\n"))
 
     def flush(self) -> None:
         pass
@@ -46,6 +50,7 @@ class Session:
         self.on_output = on_output
         self.transcript: list[str] = []  # everything the program printed, echo of the input included
         self._lock = threading.Lock()
+        self._starting = True  # the start-up chatter (bash's prompt swap) is not shown live, only the first prompt
         exec_id = node._exec_create(self.argv, workdir=cwd, stdin=True, tty=True,
                                     environment={"TERM": "dumb", "PYTHONUNBUFFERED": "1"})
         # The socket is the whole transport: no docker CLI is needed, and a remote engine works too.
@@ -57,6 +62,9 @@ class Session:
         self.child.logfile_read = _Live(self)
         self.exec_id = exec_id
         self._ready(30)
+        self._starting = False
+        if self.on_output and self.child.after:
+            self.on_output(_ANSI.sub("", self.child.after))
 
     def _ready(self, timeout: float) -> None:
         """Wait for the program's first prompt."""
@@ -89,7 +97,16 @@ class Session:
         return output.split("\n", 1)[1] if "\n" in output else ""
 
     def interrupt(self) -> None:
-        self.child.sendcontrol("c")
+        self.child.send("\x03")  # Ctrl+C through the TTY; fdspawn has no sendcontrol()
+
+    @property
+    def busy(self) -> bool:
+        """A line was sent and its prompt has not come back yet (a command still runs, or asks for input)."""
+        return self._lock.locked()
+
+    def type_line(self, line: str) -> None:
+        """Type a line without waiting for a prompt: the answer to a question a running command asked."""
+        self.child.sendline(line)
 
     def text(self) -> str:
         return "".join(self.transcript)
@@ -102,14 +119,15 @@ class Session:
             return False
 
     def close(self) -> None:
-        try:
-            self.child.sendeof()
-        except Exception:
-            pass
-        try:
-            self._socket.close()
-        except Exception:
-            pass
+        """End the program (Ctrl+D; fdspawn has no sendeof) and the connection. Shutting the socket down also
+        wakes a thread still waiting in expect() for a prompt, so no thread outlives the session."""
+        endings = [lambda: self.child.send("\x04"), lambda: self._raw.shutdown(socket.SHUT_RDWR),
+                   self._socket.close]
+        for ending in endings:
+            try:
+                ending()
+            except Exception:
+                pass
 
 
 class PythonSession(Session):
