@@ -127,3 +127,22 @@ def test_the_parser_never_raises(text):
     lesson, problems = parse_lesson(Path("fuzz.md"), text, NODES)
     for problem in problems:
         assert problem.line >= 1 and problem.message
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=400).map(lambda noise: GOOD_HEAD.encode() + b"## A {#a}\n\n" + noise))
+def test_lint_never_raises_on_any_bytes(tmp_path, data):
+    path = tmp_path / "noise.md"
+    path.write_bytes(data)
+    for problem in lint([path]):
+        assert str(problem).startswith(f"{path}:") and problem.line >= 1
+
+
+def test_a_huge_lesson_is_linted_not_crashed(tmp_path):
+    path = tmp_path / "huge.md"
+    step = "## Step {#s%d}\n\nText " + "word " * 50 + "\n\n```sh {check node=celery-1}\ntrue\n```\n\n"
+    path.write_text(GOOD_HEAD + "".join(step % n for n in range(5000)))  # about 2 MB, 5,000 steps
+    assert lint([path]) == []
+    path.write_text(GOOD_HEAD + "## A {#a}\n\n```sh {run node=celery-1}\n" + "x" * 3_000_000)
+    assert any("never closed" in p.message for p in lint([path]))

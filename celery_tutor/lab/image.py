@@ -25,7 +25,7 @@ BASE = "debian:bookworm-slim"
 LABEL = "celery-tutor.lab"
 IMAGE_LABEL = "celery-tutor.image"
 DIGEST_LABEL = "celery-tutor.image-digest"
-PYTHON_VERSION = "3.11"  # the Python of Debian bookworm, which the containers run
+PYTHON_VERSION = "3.11.2"  # the Python of Debian bookworm, which the containers run
 _PLATFORMS = {  # pip platform tags per engine architecture; pure-Python wheels match any of them
     "x86_64": ["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"],
     "aarch64": ["manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"],

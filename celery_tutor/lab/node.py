@@ -85,9 +85,11 @@ class Node:
         token = uuid.uuid4().hex[:12]
         # `timeout` inside the container ends the command itself, not just our wait for it. It leads its own
         # process group, whose id we keep so that a cancel can interrupt everything the script started.
+        # The script travels in the environment, not in argv, so `pgrep -f`/`pkill -f` in a lesson never match
+        # the lesson's own script.
         argv = ["bash", "-c", f'echo $$ > /run/celery-tutor/exec-{token}.pid 2>/dev/null; '
-                f'exec timeout -k 2 {timeout:g} bash -c "$0"', script]
-        exec_id = self._exec_create(argv, workdir=cwd)
+                f'exec timeout -k 2 {timeout:g} bash -c \'eval "$CELERY_TUTOR_SCRIPT"\'']
+        exec_id = self._exec_create(argv, workdir=cwd, environment={"CELERY_TUTOR_SCRIPT": script})
         stream = self.api.exec_start(exec_id, stream=True, demux=True)
         chunks: queue.Queue = queue.Queue()
 

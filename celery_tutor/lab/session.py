@@ -55,6 +55,11 @@ class Session:
                                     environment={"TERM": "dumb", "PYTHONUNBUFFERED": "1"})
         # The socket is the whole transport: no docker CLI is needed, and a remote engine works too.
         self._socket = node.api.exec_start(exec_id, socket=True, tty=True)
+        try:
+            # A wide terminal: readline would otherwise scroll long lines sideways and garble the transcript.
+            node.api.exec_resize(exec_id, height=50, width=400)
+        except Exception:
+            pass
         raw = getattr(self._socket, "_sock", self._socket)
         self._raw = raw
         self.child = fdspawn(raw.fileno(), encoding="utf-8", codec_errors="replace", timeout=30)
