@@ -59,3 +59,15 @@ def test_broken_lessons_stop_with_file_line_not_a_traceback(tmp_path):
     assert result.returncode == 2
     assert f"{tmp_path / 'x.md'}:9: unknown node 'nowhere'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.lab
+def test_a_bad_kit_is_refused_in_one_line(tmp_path):
+    missing = run_cli("lab", "import", str(tmp_path / "nope.tar.gz"))
+    assert missing.returncode == 2 and "no such kit file" in missing.stderr
+    garbage = tmp_path / "garbage.tar.gz"
+    garbage.write_bytes(b"not a tar at all\n" * 10)
+    result = run_cli("lab", "import", str(garbage))
+    assert result.returncode == 2 and "is not a lab kit the engine can load" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run_cli("lab", "export").returncode == 2  # no FILE: told how to say it

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 import docker
-from docker.errors import APIError, ImageNotFound
+from docker.errors import APIError, ImageLoadError, ImageNotFound
 
 from celery_tutor.lab.errors import ImageMissing, LabError
 from celery_tutor.paths import assets_dir, cache_dir
@@ -122,8 +122,9 @@ class LabImage:
         try:
             with path.open("rb") as kit:
                 self.client.images.load(kit)
-        except APIError as exc:
-            raise LabError(f"{path} is not a lab kit the engine can load: {exc.explanation or exc}",
+        except (APIError, ImageLoadError) as exc:
+            detail = getattr(exc, "explanation", None) or str(exc)
+            raise LabError(f"{path} is not a lab kit the engine can load: {detail}",
                            "make it again with `celery-tutor lab export FILE`") from None
         return self.current()
 
