@@ -140,8 +140,10 @@ class StepRunner:
             return f"`{first[:60]}` exited with status {result.exit_code}{tail}"
         return None
 
-    def run_actions(self, step: Step, include_solution: bool = True) -> ActionResult:
-        """The step's actions in order (the solution-only ones too, unless told not to); stops at the first failure."""
+    def run_actions(self, step: Step, include_solution: bool = True,
+                    on_block: Callable[[Block], None] | None = None) -> ActionResult:
+        """The step's actions in order (the solution-only ones too, unless told not to); stops at the first failure.
+        `on_block` is told of each block just before it runs (a UI echoes the command, as a terminal would)."""
         started = time.monotonic()
         self.cancel.clear()
         for block in step.actions:
@@ -149,6 +151,8 @@ class StepRunner:
                 continue
             if self.cancel.is_set():
                 return ActionResult(False, "interrupted (Ctrl+C)", time.monotonic() - started)
+            if on_block:
+                on_block(block)
             result = self.run_action(block)
             if not result.ok:
                 result.seconds = time.monotonic() - started

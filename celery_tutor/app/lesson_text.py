@@ -1,0 +1,81 @@
+"""Turns a step's Markdown into what the learner reads: the tutor's attributes shown as captions, checks and
+hints left out, the solution hidden until asked for, the hints asked for added at the end."""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+
+from celery_tutor.course.model import Lesson, Step
+from celery_tutor.course.parser import parse_attrs
+
+_markdown = MarkdownIt("commonmark")
+_HEADING_ID = re.compile(r"\s*\{#[^}]*\}\s*$")
+_INFO = re.compile(r"^(?P<lang>[^\s{]*)\s*\{(?P<attrs>.*)\}\s*$")
+HIDDEN_SOLUTION = ("> *A block of this step is hidden: it is the solution. Try it yourself first; "
+                   "**s** shows it, **d** lets the tutor do the step.*")
+
+
+def caption(role: str, attrs: dict[str, str]) -> str:
+    """One line saying where a block runs, in the learner's words."""
+    node = attrs.get("node", "")
+    if role == "lab":
+        return f"▶ **Docker** · {attrs.get('action', '')} {node}"
+    if role == "file":
+        return f"▶ **{node}** · the file `{attrs.get('path', '')}`"
+    if role == "repl":
+        return f"▶ **{node}** · typed into the Python REPL (`{attrs.get('session', 'python')}` tab)"
+    where = f" in `{attrs['cwd']}`" if attrs.get("cwd") else ""
+    if attrs.get("background"):
+        return f"▶ **{node}**{where} · runs in the background; its log is the `{attrs['background']}` tab"
+    if attrs.get("session"):
+        return f"▶ **{node}** · typed into the shell `{attrs['session']}`"
+    return f"▶ **{node}**{where}"
+
+
+def _fence(lang: str, body: str) -> list[str]:
+    longest = max((len(run) for run in re.findall(r"`{3,}", body)), default=2)
+    ticks = "`" * max(3, longest + 1)
+    return [f"{ticks}{lang}", *body.rstrip("\n").split("\n"), ticks]
+
+
+def learner_markdown(step: Step, revealed: bool = False, hints_shown: int = 0) -> str:
+    """The step as the learner reads it."""
+    lines = step.markdown.split("\n")
+    out: list[str] = []
+    position = 0
+    hidden = 0
+    for token in _markdown.parse(step.markdown):
+        if token.type != "fence" or not token.map or "{" not in token.info:
+            continue
+        start, end = token.map
+        out.extend(lines[position:start])
+        position = end
+        match = _INFO.match(token.info.strip())
+        try:
+            role, attrs = parse_attrs(match.group("attrs")) if match else ("", {})
+        except ValueError:
+            role, attrs = "", {}
+        if role in ("check", "hint"):
+            continue
+        if "solution" in attrs and not revealed:
+            hidden += 1
+            if hidden == 1:
+                out.append(HIDDEN_SOLUTION)
+            continue
+        label = caption(role, attrs) + (" · *solution*" if "solution" in attrs else "")
+        out.extend([label, "", *_fence(match.group("lang") if match else "", token.content)])
+    out.extend(lines[position:])
+    if out:
+        out[0] = _HEADING_ID.sub("", out[0])
+    text = "\n".join(out).rstrip() + "\n"
+    for number, hint in enumerate(step.hints[:hints_shown], start=1):
+        quoted = "\n".join(f"> {line}" if line else ">" for line in hint.split("\n"))
+        text += f"\n> **Hint {number} of {len(step.hints)}**\n>\n{quoted}\n"
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def lesson_intro(lesson: Lesson) -> str:
+    """The lesson's title and introduction (the Markdown before its first step)."""
+    return lesson.intro

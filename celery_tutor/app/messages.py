@@ -1,0 +1,98 @@
+"""Messages the tutor's thread workers post back to the UI: what the lab said, what a step's run or check gave."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+from celery_tutor.app.widgets.status_bar import NodeState
+
+
+@dataclass
+class LabConnected(Message):
+    """Docker answered and the lab image is there: steps can run."""
+
+    lab: Any
+    runner: Any
+
+
+@dataclass
+class LabUnavailable(Message):
+    """Docker (or the lab image) cannot be used: the banner says why and what to do."""
+
+    reason: str
+    fix: str = ""
+
+
+@dataclass
+class LabNote(Message):
+    """A passing word for the status bar (the lab image being built, say)."""
+
+    text: str
+
+
+@dataclass
+class StatusProbed(Message):
+    """The lab's state as the status worker saw it, and the background logs found in the nodes."""
+
+    nodes: list[NodeState]
+    logs: list[tuple[str, str]] = field(default_factory=list)  # (node, job name)
+
+
+@dataclass
+class BackgroundStarted(Message):
+    """A step started a background job: its log gets a pane that follows it."""
+
+    node: str
+    name: str
+    log: str
+
+
+@dataclass
+class RunFinished(Message):
+    """A step's actions ran; `reason` says why they failed, if they did."""
+
+    step: Any
+    ok: bool
+    reason: str = ""
+
+
+@dataclass
+class CheckStarted(Message):
+    step: Any
+
+
+@dataclass
+class CheckWaiting(Message):
+    """A check that retries failed a try and waits `delay` seconds before the next."""
+
+    step: Any
+    attempt: int
+    tries: int
+    delay: float
+    reason: str
+
+
+@dataclass
+class CheckFinished(Message):
+    step: Any
+    passed: bool
+    reason: str
+    interrupted: bool = False
+
+
+@dataclass
+class SessionOpened(Message):
+    """An interactive session the learner asked for is ready; its pane should come to the front."""
+
+    source: str
+
+
+@dataclass
+class LineFailed(Message):
+    """A line typed in the command line could not be delivered (no node, the session ended, ...)."""
+
+    source: str
+    reason: str

@@ -1,0 +1,161 @@
+"""One output pane: a node's, a session's or a background job's output, live, in colour, capped, following the end."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+# C0 controls other than tab, newline, carriage return and ESC would move the real terminal's cursor; show nothing for them.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
+_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]")
+MAX_LINES = 10_000
+
+
+def _shown(line: str) -> str:
+    """What a terminal shows of a line with carriage returns in it: the text after the last one."""
+    return line.rstrip("\r").rsplit("\r", 1)[-1] if "\r" in line else line
+
+
+def _width(line: str) -> int:
+    if line.isascii():
+        return len(line)  # counts escape codes too: at worst a little extra room to scroll sideways
+    return cell_len(_ESCAPES.sub("", line))
+
+
+class OutputPane(ScrollView, can_focus=True):
+    """Keeps the last `max_lines` lines as written (ANSI codes included) and renders only the visible ones."""
+
+    DEFAULT_CSS = """
+    OutputPane {
+        background: $surface;
+        border: round $panel;
+        border-title-color: $text-muted;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+        &:focus { border: round $accent; }
+    }
+    """
+    BINDINGS = [
+        Binding("end", "follow", "Follow", show=False),
+        Binding("home", "scroll_home", "Top", show=False),
+    ]
+
+    def __init__(self, source: str, log_path: Path | None = None, max_lines: int = MAX_LINES,
+                 shown_path: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.source = source
+        self.log_path = log_path
+        self.shown_path = shown_path if shown_path is not None else (str(log_path) if log_path else "")
+        self.max_lines = max_lines
+        self.lines: list[str] = []
+        self.dropped = 0  # lines cut from the top to keep the pane within max_lines
+        self._open = False  # the last line has no newline yet: the next write continues it
+        self._width = 0
+        self._cache: LRUCache[int, Strip] = LRUCache(1024)
+        self._subtitle = ""
+
+    # --- content ------------------------------------------------------------------------------------------
+
+    @property
+    def total_lines(self) -> int:
+        """Lines ever written (those cut from the top included); the last line counts once it has started."""
+        return self.dropped + len(self.lines)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def write(self, text: str) -> None:
+        """Append output (a batch, not a line: the app calls this at most every ~50 ms per pane)."""
+        if not text:
+            return
+        text = _CONTROLS.sub("", text.replace("\r\n", "\n"))
+        parts = text.split("\n")
+        if self._open and self.lines:
+            index = len(self.lines) - 1
+            parts[0] = self.lines.pop() + parts[0]
+            self._cache.discard(self.dropped + index)
+        self._open = parts[-1] != ""
+        if not self._open:
+            parts.pop()
+        if parts and ("\r" in text or "\r" in parts[0]):
+            # A carriage return redraws its line (progress bars): keep what the terminal would show. The open
+            # last line stays raw, as a lone \r may be the first half of a \r\n split between two batches.
+            last = len(parts) - 1 if self._open else len(parts)
+            parts = [_shown(part) if index < last else part for index, part in enumerate(parts)]
+        self.lines.extend(parts)
+        width = max(map(_width, parts), default=0)
+        if width > self._width:
+            self._width = width
+        excess = len(self.lines) - self.max_lines
+        if excess > 0:
+            del self.lines[:excess]
+            self.dropped += excess
+            if not self.is_vertical_scroll_end:
+                self.scroll_to(y=max(0, self.scroll_y - excess), animate=False, immediate=True,
+                               release_anchor=False)
+        self._resize()
+
+    def clear(self) -> None:
+        self.dropped += len(self.lines)
+        self.lines.clear()
+        self._open = False
+        self._cache.clear()
+        self._resize()
+
+    def _resize(self) -> None:
+        if not self.is_mounted:
+            return
+        self.virtual_size = Size(self._width + 1, len(self.lines))
+        self._update_subtitle()
+        self.refresh()
+
+    def _update_subtitle(self) -> None:
+        parts = []
+        if self.dropped:
+            parts.append(f"last {len(self.lines):,} of {self.total_lines:,} lines")
+        if self.shown_path:
+            parts.append(f"full log: {self.shown_path}")
+        subtitle = " · ".join(parts)
+        if subtitle != self._subtitle:
+            self._subtitle = subtitle
+            self.border_subtitle = subtitle
+
+    # --- Textual ------------------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.border_title = self.source
+        self._update_subtitle()
+        self._resize()
+        self.anchor()
+
+    def action_follow(self) -> None:
+        self.anchor()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        style = self.rich_style
+        if index >= len(self.lines):
+            return Strip.blank(width, style)
+        key = self.dropped + index
+        strip = self._cache.get(key)
+        if strip is None:
+            text = Text.from_ansi(_shown(self.lines[index]).expandtabs(), style=style, no_wrap=True, end="")
+            segments = list(text.render(self.app.console))
+            strip = Strip(segments, sum(segment.cell_length for segment in segments))
+            self._cache[key] = strip
+        return strip.crop_extend(scroll_x, scroll_x + width, style)

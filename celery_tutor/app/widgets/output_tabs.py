@@ -1,0 +1,97 @@
+"""The output panes in tabs: one per lab node from the start, one per session or background job as it appears."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from textual.widgets import TabbedContent, TabPane
+
+from celery_tutor.app.widgets.output_pane import OutputPane
+
+
+def pane_id(source: str) -> str:
+    return "out-" + re.sub(r"[^A-Za-z0-9_-]", "-", source)
+
+
+def title_of(source: str) -> str:
+    node, _, name = source.partition("/")
+    return f"{node} › {name}" if name else node
+
+
+class OutputTabs(TabbedContent):
+    """Writes go to the pane of their source; a pane with news the learner has not seen shows a dot in its tab."""
+
+    def __init__(self, sources: list[str], log_path=lambda source: None, shown_path=lambda source: None, **kwargs):
+        self._log_path = log_path
+        self._shown_path = shown_path
+        self._panes: dict[str, OutputPane] = {}
+        self._unseen: set[str] = set()
+        super().__init__(**kwargs)
+        self._tab_content = [self._tab_pane(source) for source in sources]  # as `with TabbedContent():` would
+
+    def _tab_pane(self, source: str) -> TabPane:
+        log: Path | None = self._log_path(source)
+        pane = OutputPane(source, log, shown_path=self._shown_path(source))
+        self._panes[source] = pane
+        return TabPane(title_of(source), pane, id=pane_id(source))
+
+    # --- panes --------------------------------------------------------------------------------------------
+
+    @property
+    def sources(self) -> list[str]:
+        return list(self._panes)
+
+    def pane(self, source: str) -> OutputPane | None:
+        return self._panes.get(source)
+
+    @property
+    def current_source(self) -> str | None:
+        active = self.active
+        return next((source for source in self._panes if pane_id(source) == active), None)
+
+    def ensure(self, source: str, select: bool = False) -> OutputPane:
+        """The source's pane, added (after its node's other panes) if it is new."""
+        pane = self._panes.get(source)
+        if pane is None:
+            node = source.partition("/")[0]
+            siblings = [s for s in self._panes if s.partition("/")[0] == node]
+            tab_pane = self._tab_pane(source)
+            pane = self._panes[source]
+            after = pane_id(siblings[-1]) if siblings else None
+            added = self.add_pane(tab_pane, after=after)
+            self.call_next(self._when_added, added, source, select)
+        elif select:
+            self.show(source)
+        return pane
+
+    async def _when_added(self, added, source: str, select: bool) -> None:
+        await added
+        if select:
+            self.show(source)
+        elif source in self._unseen:
+            self._relabel(source, f"{title_of(source)} •")
+
+    def show(self, source: str) -> None:
+        if source in self._panes and self.active != pane_id(source):
+            self.active = pane_id(source)
+
+    def write(self, source: str, text: str) -> None:
+        pane = self.ensure(source)
+        pane.write(text)
+        if source != self.current_source and source not in self._unseen and self.is_mounted:
+            self._unseen.add(source)
+            if pane.is_mounted:
+                self._relabel(source, f"{title_of(source)} •")
+
+    def _relabel(self, source: str, label: str) -> None:
+        try:
+            self.get_tab(pane_id(source)).label = label
+        except Exception:  # the tab is gone (or not there yet)
+            pass
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        source = self.current_source
+        if source in self._unseen:
+            self._unseen.discard(source)
+            self._relabel(source, title_of(source))

@@ -1,0 +1,95 @@
+"""The line under the lesson that says where the current step stands: to do, running, waiting, passed, failed."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.timer import Timer
+from textual.widgets import Static
+
+
+class StepBar(Static):
+    """Shows the last thing that happened to the current step, with the key that comes next."""
+
+    DEFAULT_CSS = """
+    StepBar { height: auto; max-height: 4; padding: 0 1; background: $panel; border-left: thick $panel; }
+    StepBar.-passed { border-left: thick $success; }
+    StepBar.-failed { border-left: thick $error; }
+    StepBar.-busy { border-left: thick $warning; }
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__("", **kwargs)
+        self._timer: Timer | None = None
+        self._deadline = 0.0
+        self._waiting: tuple[int, int, str] | None = None
+        self.state = "todo"
+
+    def _set(self, state: str, text: Text) -> None:
+        if self._timer is not None and state != "waiting":
+            self._timer.stop()
+            self._timer = None
+        self.state = state
+        self.set_class(state == "passed", "-passed")
+        self.set_class(state in ("failed", "run-failed"), "-failed")
+        self.set_class(state in ("running", "checking", "waiting"), "-busy")
+        self.update(text)
+
+    def show_todo(self, position: str, passed: bool, runnable: bool) -> None:
+        if passed:
+            self._set("passed", Text.assemble(("✓ ", "bold green"), f"{position} passed. ",
+                                              ("n", "bold"), " goes on; ", ("c", "bold"), " checks it again."))
+            return
+        text = Text.assemble(f"{position}", (" · ", "dim"), *((("r", "bold"), " runs it", (" · ", "dim"))
+                                                                 if runnable else ()),
+                             ("/", "bold"), " type it yourself", (" · ", "dim"), ("c", "bold"), " checks it",
+                             (" · ", "dim"), ("h", "bold"), " hint")
+        self._set("todo", text)
+
+    def show_running(self, what: str) -> None:
+        self._set("running", Text.assemble(("⋯ ", "bold yellow"), what, ("   ctrl+c", "bold"), " interrupts"))
+
+    def show_checking(self) -> None:
+        self._set("checking", Text.assemble(("⋯ ", "bold yellow"), "Checking…"))
+
+    def show_waiting(self, attempt: int, tries: int, delay: float, reason: str) -> None:
+        """A check that may pass a little later failed a try: count down to the next one."""
+        self._deadline = time.monotonic() + delay
+        self._waiting = (attempt, tries, reason)
+        self._set("waiting", self._waiting_text())
+        if self._timer is None:
+            self._timer = self.set_interval(0.1, self._tick)
+
+    def _waiting_text(self) -> Text:
+        attempt, tries, reason = self._waiting or (0, 0, "")
+        left = max(0.0, self._deadline - time.monotonic())
+        return Text.assemble(("⋯ ", "bold yellow"), "Not yet: ", (reason, "italic"), "\n",
+                             f"  try {attempt} of {tries} failed; next try in {left:.1f} s "
+                             f"(about {max(0, tries - attempt)} more at most)", ("   ctrl+c", "bold"), " stops waiting")
+
+    def _tick(self) -> None:
+        if self.state == "waiting":
+            self.update(self._waiting_text())
+
+    def show_result(self, passed: bool, reason: str, failures: int = 0, hints_left: bool = True,
+                    last: bool = False) -> None:
+        if passed:
+            goes_on = "That was the last step: well done!" if last else "Press n for the next step."
+            self._set("passed", Text.assemble(("✓ Passed. ", "bold green"), goes_on))
+            return
+        text = Text.assemble(("✗ Not yet: ", "bold red"), reason or "the check failed")
+        if failures >= 2:
+            if hints_left:
+                text.append_text(Text.assemble("\n  Stuck? Press ", ("h", "bold"), " for a hint."))
+            else:
+                text.append_text(Text.assemble("\n  Still stuck? ", ("s", "bold"), " shows the solution, ",
+                                               ("d", "bold"), " lets the tutor do the step."))
+        self._set("failed", text)
+
+    def show_run_failed(self, reason: str) -> None:
+        self._set("run-failed", Text.assemble(("✗ The run failed: ", "bold red"), reason,
+                                              "\n  Read the output pane; fix it and try again."))
+
+    def show_note(self, note: str) -> None:
+        self._set("note", Text(note))

@@ -1,0 +1,62 @@
+"""What the learner sees, as SVG snapshots (pytest-textual-snapshot): the main screen, a failed check, the help
+screen, and the banner when Docker cannot be reached. A fake lab gives fixed answers: layout only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from celery_tutor.course import load_course
+from celery_tutor.lab.errors import DockerUnavailable
+from celery_tutor.lab.node import ExecResult
+
+from .tutor_helpers import FakeLab, fake_app, settle
+
+SNAPSHOT_SIZE = (120, 36)
+
+
+@pytest.fixture(scope="module")
+def course():
+    """A frozen copy of three lessons: the snapshots follow the app's look, not the lessons' wording."""
+    return load_course(Path(__file__).parent / "snapshot_lessons")
+
+
+def test_main_screen(snap_compare, course):
+    app = fake_app(course)
+    assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=settle(app))
+
+
+def test_a_failed_check(snap_compare, course):
+    lab = FakeLab()
+    lab.node("celery-1").answers["hostname"] = ExecResult(
+        1, "expected hostname celery-1 on celery-1, saw '3f2a9c1d7b6e'\n")
+    app = fake_app(course, lab)
+
+    async def run_before(pilot):
+        await settle(app)(pilot)
+        await pilot.press("c")
+        await settle(app)(pilot)
+
+    assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=run_before)
+
+
+def test_help_screen(snap_compare, course):
+    app = fake_app(course)
+
+    async def run_before(pilot):
+        await settle(app)(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=run_before)
+
+
+def test_no_docker_banner(snap_compare, course):
+    def unreachable():
+        raise DockerUnavailable("the Docker daemon is not running (the local Docker socket does not answer)",
+                                "start it (sudo systemctl start docker) or point DOCKER_HOST / --engine at a "
+                                "running engine")
+
+    app = fake_app(course, lab_factory=unreachable)
+    assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=settle(app))

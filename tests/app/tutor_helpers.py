@@ -1,0 +1,85 @@
+"""Helpers for the app's tests: waiting on a running app, and a fake lab that is only ever used for layout."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from celery_tutor.app import make_app
+from celery_tutor.app.progress import Progress
+from celery_tutor.lab.node import ExecResult
+
+SIZE = (140, 44)
+
+
+async def wait_for(pilot, condition, timeout: float = 60.0, what: str = "") -> None:
+    """Let the app run until `condition()` holds; fails with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what or condition}")
+        await pilot.pause(0.1)
+
+
+# --- a fake lab: only for layout (snapshots), never for behaviour -------------------------------------------
+
+@dataclass
+class FakeStatus:
+    name: str
+    container: str
+    state: str
+    hostname: str = ""
+
+
+@dataclass
+class FakeNode:
+    name: str
+    answers: dict[str, ExecResult] = field(default_factory=dict)
+
+    def exec(self, script, cwd="/root", timeout=60.0, on_output=None, cancel=None):
+        for needle, result in self.answers.items():
+            if needle in script:
+                if on_output and result.output:
+                    on_output(result.output)
+                return result
+        return ExecResult(0, "rabbitmq=0\nworker=0\n")
+
+
+class FakeImage:
+    def ensure(self, progress=None):
+        pass
+
+
+class FakeLab:
+    """Answers like a lab whose three nodes run, with fixed output: the snapshots never vary."""
+
+    def __init__(self, nodes=("celery-1", "celery-2", "celery-3"), name="snap"):
+        self.name = name
+        self.node_names = tuple(nodes)
+        self.image = FakeImage()
+        self.nodes = {node: FakeNode(node) for node in nodes}
+
+    def node(self, name):
+        return self.nodes[name]
+
+    def status(self):
+        return [FakeStatus(node, f"{self.name}-{node}", "running", node) for node in self.node_names]
+
+
+def fake_app(course, lab=None, lab_factory=None, **kwargs):
+    """An app over a fake lab, with fixed paths so what it shows is the same on every machine."""
+    lab = lab or FakeLab()
+    return make_app(course, lab_factory or (lambda: lab), lab_name="snap", progress=Progress(),
+                    log_dir=Path("/tmp/celery-tutor-snapshots/log"), status_interval=0,
+                    shown_home="/tmp/celery-tutor-snapshots", crash_on_error=True, **kwargs)
+
+
+def settle(app):
+    """Wait until the app's thread workers are done (for snapshots: nothing may change afterwards)."""
+    async def run_before(pilot):
+        await pilot.pause(0.2)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+    return run_before
+
