@@ -97,7 +97,7 @@ def _course(args) -> Course:
 
 
 def _lab_name(args) -> str:
-    from celery_tutor.lab.lab import default_name
+    from celery_tutor.lab.naming import default_name
 
     return getattr(args, "lab", None) or default_name()
 

@@ -41,7 +41,7 @@ class _Closing(Exception):
 class TutorApp(App):
     """Everything that is about the lab lives here; what the learner does with a step lives in MainScreen."""
 
-    CSS_PATH = "tutor.tcss"
+    CSS_PATH = Path(__file__).with_name("tutor.tcss")  # absolute: subclasses elsewhere (benches) find it too
     TITLE = "celery-tutor"
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", key_display="?"),
@@ -118,6 +118,8 @@ class TutorApp(App):
         if self._quitting:
             return
         self._quitting = True
+        self.progress.add_time()
+        self.progress.save()
         for stop in list(self._follows.values()):
             stop.set()
         if self.runner is not None:
@@ -373,9 +375,8 @@ def make_app(course: Course, lab_factory: LabFactory, *, lab_name: str = "celery
 
 def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None = None) -> int:
     """What `celery-tutor start` runs: the real lab on the engine, progress and logs in the user's directories."""
-    import platformdirs
-
-    from celery_tutor.paths import APP_NAME, log_dir
+    from celery_tutor.engine.progress import Progress as SavedProgress
+    from celery_tutor.paths import log_dir
 
     def lab_factory():
         from celery_tutor.lab.engine import connect
@@ -384,9 +385,9 @@ def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None =
         return Lab(connect(engine), name=lab_name, nodes=course.nodes)
 
     logs = log_dir()
-    progress_path = Path(platformdirs.user_data_dir(APP_NAME)) / "progress" / f"{lab_name}.json"
     _quiet_logging(logs / "celery-tutor.log")
-    app = make_app(course, lab_factory, lab_name=lab_name, progress=Progress.load(progress_path), log_dir=logs)
+    progress = Progress(SavedProgress.for_lab(lab_name))
+    app = make_app(course, lab_factory, lab_name=lab_name, progress=progress, log_dir=logs)
     try:
         app.run()
     except Exception as exc:  # the terminal itself failed; the CLI prints one line and logs the rest

@@ -1,68 +1,89 @@
-"""The learner's progress: which step they are on and each step's mark, kept in a small JSON file per lab."""
+"""The app's view of the learner's progress (engine.progress, the file `celery-tutor progress` reads): each step's
+mark for the outline, hints and solutions shown, failed checks, and the time spent on each step."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from pathlib import Path
+import time
+
+from celery_tutor.engine.progress import Progress as SavedProgress
 
 NOT_STARTED, PASSED, FAILED = "not started", "passed", "failed"
 
 
-@dataclass
 class Progress:
-    """Marks by step full id; `path` None keeps it in memory only (tests, a read-only session)."""
+    """Wraps the saved progress; with none given it lives in memory only (tests, a lab with no name)."""
 
-    path: Path | None = None
-    current: str | None = None
-    marks: dict[str, str] = field(default_factory=dict)
-    failures: dict[str, int] = field(default_factory=dict)  # failed checks since the step was last passed
-    revealed: set[str] = field(default_factory=set)  # steps whose solution the learner asked to see
-    hints: dict[str, int] = field(default_factory=dict)  # how many hints of a step were shown
+    def __init__(self, saved: SavedProgress | None = None):
+        self.saved = saved if saved is not None else SavedProgress(path=None)  # type: ignore[arg-type]
+        self._since = time.monotonic()
 
-    @classmethod
-    def load(cls, path: Path | None) -> "Progress":
-        progress = cls(path)
-        if path is None or not path.is_file():
-            return progress
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return progress  # an unreadable file is a fresh start, not a crash
-        if isinstance(data, dict):
-            progress.current = data.get("current") if isinstance(data.get("current"), str) else None
-            marks = data.get("marks")
-            if isinstance(marks, dict):
-                progress.marks = {str(k): v for k, v in marks.items() if v in (PASSED, FAILED)}
-        return progress
+    @property
+    def current(self) -> str | None:
+        return self.saved.current
+
+    @property
+    def warning(self) -> str:
+        return self.saved.warning
 
     def save(self) -> None:
-        if self.path is None:
+        if self.saved.path is None:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            data = {"current": self.current, "marks": self.marks}
-            self.path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+            self.saved.save()
         except OSError:
             pass  # progress is a convenience; losing it must never stop the lesson
 
+    # --- marks --------------------------------------------------------------------------------------------
+
     def mark(self, step_id: str) -> str:
-        return self.marks.get(step_id, NOT_STARTED)
+        record = self.saved.steps.get(step_id)
+        if record is None:
+            return NOT_STARTED
+        if record.passed_at:
+            return PASSED
+        return FAILED if record.failures else NOT_STARTED
 
     def passed(self, step_id: str) -> bool:
-        return self.marks.get(step_id) == PASSED
+        return self.saved.passed(step_id)
 
     def record(self, step_id: str, passed: bool) -> int:
-        """Note a check's result; returns how many times in a row the step's check has now failed."""
+        """Note a check's result; returns how many times the step's check has failed so far."""
+        record = self.saved.record(step_id)
         if passed:
-            self.marks[step_id] = PASSED
-            self.failures.pop(step_id, None)
+            record.passed_at = record.passed_at or time.time()
         else:
-            self.marks[step_id] = FAILED
-            self.failures[step_id] = self.failures.get(step_id, 0) + 1
+            record.failures += 1
         self.save()
-        return self.failures.get(step_id, 0)
+        return record.failures
+
+    # --- help asked for -----------------------------------------------------------------------------------
+
+    def revealed(self, step_id: str) -> bool:
+        record = self.saved.steps.get(step_id)
+        return bool(record and record.revealed)
+
+    def reveal(self, step_id: str) -> None:
+        self.saved.record(step_id).revealed = True
+        self.save()
+
+    def hints_shown(self, step_id: str) -> int:
+        record = self.saved.steps.get(step_id)
+        return record.hints if record else 0
+
+    def show_hint(self, step_id: str) -> None:
+        self.saved.record(step_id).hints += 1
+        self.save()
+
+    # --- where the learner is -------------------------------------------------------------------------------
 
     def move_to(self, step_id: str) -> None:
-        self.current = step_id
+        """The learner is now on `step_id`: the time since the last move counts for the step they leave."""
+        self.add_time()
+        self.saved.current = step_id
         self.save()
+
+    def add_time(self) -> None:
+        now = time.monotonic()
+        if self.saved.current:
+            self.saved.record(self.saved.current).seconds += now - self._since
+        self._since = now

@@ -1,7 +1,19 @@
 """The step engine: runs a step's actions, judges its checks, and verifies the course headless."""
 
-from celery_tutor.engine.check import CheckResult
-from celery_tutor.engine.runner import ActionResult, StepRunner
 from celery_tutor.engine.selection import SelectionError, select_steps
 
 __all__ = ["ActionResult", "CheckResult", "SelectionError", "StepRunner", "select_steps"]
+
+
+def __getattr__(name: str):
+    # The runner and the checks pull in docker-py (~0.1 s): only code that runs steps pays for it, not code that
+    # reads the learner's progress (engine.progress) before the app's first frame.
+    if name in ("ActionResult", "StepRunner"):
+        from celery_tutor.engine import runner
+
+        return getattr(runner, name)
+    if name == "CheckResult":
+        from celery_tutor.engine import check
+
+        return getattr(check, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -14,18 +13,13 @@ from docker.errors import APIError, NotFound
 
 from celery_tutor.lab.errors import LabError, NameTaken, NodeNotRunning
 from celery_tutor.lab.image import LABEL, LabImage, ProgressCallback
+from celery_tutor.lab.naming import DEFAULT_NAME, default_name  # noqa: F401 (re-exported)
 from celery_tutor.lab.node import Node
 
-DEFAULT_NAME = "celery-tutor"
 NODE_LABEL = "celery-tutor.node"
 OWNER_LABEL = "celery-tutor.owner"
 _LAB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$")
 NODES = ("celery-1", "celery-2", "celery-3")
-
-
-def default_name() -> str:
-    """The lab name unless told otherwise: CELERY_TUTOR_LAB lets each learner of a shared machine have their own."""
-    return os.environ.get("CELERY_TUTOR_LAB") or DEFAULT_NAME
 
 
 def _owner() -> str:

@@ -57,7 +57,7 @@ class MainScreen(Screen):
         self.progress = progress
         self.lab_name = lab_name
         self.steps: list[Step] = list(course.steps())
-        self.step: Step = course.step(progress.current or "") or self.steps[0]
+        self.step: Step = progress.saved.resume_step(course) or self.steps[0]
         self.busy: str | None = None  # "running" or "checking" while a step worker works
 
     # --- layout -------------------------------------------------------------------------------------------
@@ -111,6 +111,8 @@ class MainScreen(Screen):
         await self.go_to(self.step)
         self._update_prompt()
         self.lesson_view.focus()
+        if self.progress.warning:
+            self.app.notify(self.progress.warning, title="Progress", severity="warning", timeout=10)
 
     def on_resize(self) -> None:
         self.set_class(self.size.width >= 170, "-wide")
@@ -182,7 +184,7 @@ class MainScreen(Screen):
             await self.action_check()
             return
         if any(block.solution for block in self.step.actions):
-            self.progress.revealed.add(self.step.full_id)
+            self.progress.reveal(self.step.full_id)
             await self.lesson_view.refresh_step(self.step)
         self._start_run(include_solution=True)
 
@@ -226,14 +228,14 @@ class MainScreen(Screen):
 
     async def action_hint(self) -> None:
         step = self.step
-        shown = self.progress.hints.get(step.full_id, 0)
+        shown = self.progress.hints_shown(step.full_id)
         if not step.hints:
             self.app.notify("This step has no hints. s shows the solution.")
             return
         if shown >= len(step.hints):
             self.app.notify("That was the last hint. s shows the solution; d lets the tutor do the step.")
             return
-        self.progress.hints[step.full_id] = shown + 1
+        self.progress.show_hint(step.full_id)
         await self.lesson_view.refresh_step(step, scroll_to_end=True)
 
     async def action_solution(self) -> None:
@@ -242,7 +244,7 @@ class MainScreen(Screen):
             self.app.notify("Every command of this step is already shown in the lesson: "
                             "r runs them, d runs them and checks.")
             return
-        self.progress.revealed.add(step.full_id)
+        self.progress.reveal(step.full_id)
         await self.lesson_view.refresh_step(step)
 
     def action_command_line(self) -> None:
@@ -346,7 +348,7 @@ class MainScreen(Screen):
         failures = self.progress.record(step.full_id, message.passed)
         self.outline.refresh_step(step)
         if step is self.step:
-            hints_left = self.progress.hints.get(step.full_id, 0) < len(step.hints)
+            hints_left = self.progress.hints_shown(step.full_id) < len(step.hints)
             last = self._index(step) == len(self.steps) - 1
             self.step_bar.show_result(message.passed, message.reason, failures, hints_left, last)
         self.refresh_bindings()

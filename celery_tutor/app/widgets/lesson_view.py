@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from rich.markdown import Markdown
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Markdown
+from textual.widgets import Static
 
 from celery_tutor.app.lesson_text import learner_markdown
 from celery_tutor.app.progress import Progress
 from celery_tutor.course.model import Lesson, Step
 
 
-class StepText(Markdown):
+def rendered(text: str) -> Markdown:
+    # Rich's Markdown draws a step as one widget; Textual's Markdown widget makes dozens (a paragraph, a list item,
+    # a code block: one each), and styling them cost most of the first frame.
+    return Markdown(text, code_theme="monokai", hyperlinks=False)
+
+
+class StepText(Static):
     """One step of the lesson."""
 
     def __init__(self, step: Step, text: str, **kwargs):
-        super().__init__(text, **kwargs)
+        super().__init__(rendered(text), **kwargs)
         self.step = step
         self.shown_text = text
 
@@ -25,7 +32,8 @@ class LessonView(VerticalScroll, can_focus=True):
 
     DEFAULT_CSS = """
     LessonView { padding: 0 1; }
-    LessonView > StepText { margin: 0 0 1 0; padding: 0 1; border-left: blank; opacity: 70%; }
+    LessonView > #lesson-intro { padding: 1 2 1 2; }
+    LessonView > StepText { margin: 0 0 1 0; padding: 1 1 0 1; border-left: blank; opacity: 70%; }
     LessonView > StepText.-current { border-left: thick $accent; opacity: 100%; background: $boost; }
     """
 
@@ -36,12 +44,12 @@ class LessonView(VerticalScroll, can_focus=True):
         self.current: Step | None = None
 
     def text_of(self, step: Step) -> str:
-        return learner_markdown(step, step.full_id in self.progress.revealed, self.progress.hints.get(step.full_id, 0))
+        return learner_markdown(step, self.progress.revealed(step.full_id), self.progress.hints_shown(step.full_id))
 
     def compose(self) -> ComposeResult:
         if self.lesson is None:
             return
-        yield Markdown(self.lesson.intro, id="lesson-intro")
+        yield Static(rendered(self.lesson.intro), id="lesson-intro")
         for index, step in enumerate(self.lesson.steps):
             yield StepText(step, self.text_of(step), id=f"step-{index}",
                            classes="-current" if step is self.current else "")
@@ -78,7 +86,7 @@ class LessonView(VerticalScroll, can_focus=True):
                 text = self.text_of(step)
                 if text != view.shown_text:
                     view.shown_text = text
-                    await view.update(text)
+                    view.update(rendered(text))
                 if scroll_to_end:
                     self.call_after_refresh(self._scroll_to_bottom_of, view)
 
