@@ -50,7 +50,7 @@ class _Quiet:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--to", default="2", help="verify through this section, lesson or step")
+    parser.add_argument("--to", default=None, help="verify through this section, lesson or step (default: all)")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     client = connect()
@@ -113,8 +113,15 @@ def main() -> None:
             base = solved[outcome.step.full_id]
             per_step.add_row(outcome.step.full_id, f"{outcome.seconds:.2f}", f"{base:.2f}",
                              f"{outcome.seconds / base:.2f}" if base > 0.01 else "-")
-        rows.append((f"verify through {args.to} (fresh lab)", total_verify, "solve + check, no fail-first proof",
-                     sum(solved.values())))
+        rows.append((f"verify through {args.to or 'the end'} (fresh lab)", total_verify,
+                     "solve + check, no fail-first proof", sum(solved.values())))
+        sections = Table("section", "steps", "verify s", "solve + check s", "ratio", title="verify, per section")
+        for section in course.sections:
+            mine = [o for o in outcomes if o.step.lesson.section is section]
+            if mine:
+                spent, base = sum(o.seconds for o in mine), sum(solved[o.step.full_id] for o in mine)
+                sections.add_row(f"{section.number} {section.notes}", str(len(mine)), f"{spent:.1f}", f"{base:.1f}",
+                                 f"{spent / base:.2f}")
 
         # 4. each check once on the finished lab vs exec true
         check_table = Table("check of step", "seconds", "ratio to exec true", title="checks on the finished lab")
@@ -135,6 +142,7 @@ def main() -> None:
     for name, value, base_name, base in rows:
         table.add_row(name, f"{value:.2f}", base_name, f"{base:.2f}", f"{value / base:.2f}")
     console.print(table)
+    console.print(sections)
     console.print(per_step)
     console.print(check_table)
 
