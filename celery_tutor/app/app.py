@@ -22,6 +22,7 @@ from celery_tutor.app.progress import Progress
 from celery_tutor.app.screens.main import SHELL, MainScreen
 from celery_tutor.app.widgets.status_bar import NodeState
 from celery_tutor.course.model import Course
+from celery_tutor.app.guard import guarded
 
 FLUSH_SECONDS = 0.05  # output reaches the panes in batches this far apart, never line by line
 LOG_DIR = "/var/log/celery-tutor"
@@ -38,6 +39,7 @@ class _Closing(Exception):
     """Raised inside a worker's callback to stop work the app no longer needs (it is quitting)."""
 
 
+@guarded("flush_output", "probe_status")
 class TutorApp(App):
     """Everything that is about the lab lives here; what the learner does with a step lives in MainScreen."""
 
@@ -313,11 +315,17 @@ class TutorApp(App):
         logger.error("unexpected error%s:\n%s", f" while {doing}" if doing else "", lines)
 
     def _handle_exception(self, error: Exception) -> None:
-        """Textual would print a traceback and exit; the learner gets a one-line notice and a working app."""
+        """The last resort, for an error outside the app's guarded handlers (inside Textual itself): Textual would
+        print a traceback; the learner gets one line saying where the details are, and the lab is left as it is."""
         if self.crash_on_error:
             super()._handle_exception(error)
             return
-        self.report_error(error)
+        self.unexpected_errors.append(error)
+        self.log_error(error, "drawing the screen")
+        self.shut_down()
+        where = f"; details in {self.error_log_path}" if self.error_log_path else ""
+        self.exit(return_code=1, message=f"celery-tutor stopped on an unexpected error "
+                                         f"({type(error).__name__}: {str(error)[:120]}){where}")
 
     def report_error(self, error: BaseException, doing: str = "") -> None:
         self.unexpected_errors.append(error)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +22,10 @@ def test_the_headless_packages_do_not_import_textual():
     assert result.returncode == 0, f"Textual was loaded: {result.stdout} {result.stderr}"
 
 
-@pytest.mark.parametrize("argv", [["verify", "--help"], ["lessons"], ["lint"]])
+FROZEN = str(Path(__file__).parent / "snapshot_lessons")
+
+
+@pytest.mark.parametrize("argv", [["verify", "--help"], ["--lessons", FROZEN, "lessons"], ["lint", FROZEN]])
 def test_cli_commands_other_than_start_do_not_import_textual(argv):
     code = ("import sys\nfrom celery_tutor.cli import main\n"
             "try:\n    code = main(sys.argv[1:])\nexcept SystemExit as exit:\n    code = exit.code or 0\n"

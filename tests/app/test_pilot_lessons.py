@@ -7,56 +7,9 @@ import asyncio
 
 import pytest
 
-from .tutor_helpers import SIZE, wait_for
+from .tutor_helpers import SIZE, bar, check, next_step, on_step, pane_text, run, type_line, until_idle, wait_for
 
 pytestmark = pytest.mark.lab
-
-
-def screen_of(app):
-    return app.main
-
-
-def bar(app) -> str:
-    return str(screen_of(app).step_bar.render())
-
-
-def pane_text(app, source: str) -> str:
-    pane = screen_of(app).output.pane(source)
-    return pane.text if pane else ""
-
-
-async def on_step(pilot, app, step_id: str) -> None:
-    assert screen_of(app).step.full_id == step_id, f"on {screen_of(app).step.full_id}, expected {step_id}"
-
-
-async def until_idle(pilot, app, timeout: float = 300) -> None:
-    await wait_for(pilot, lambda: screen_of(app).busy is None, timeout, "the step's run or check to end")
-
-
-async def check(pilot, app, timeout: float = 120) -> bool:
-    await pilot.press("c")
-    await wait_for(pilot, lambda: screen_of(app).busy is not None or screen_of(app).step_bar.state != "todo", 5)
-    await until_idle(pilot, app, timeout)
-    return app.progress.passed(screen_of(app).step.full_id)
-
-
-async def run(pilot, app, key: str = "r", timeout: float = 300) -> None:
-    await pilot.press(key)
-    await wait_for(pilot, lambda: screen_of(app).busy is not None, 5, "the run to start")
-    await until_idle(pilot, app, timeout)
-
-
-async def type_line(pilot, app, line: str, until, timeout: float = 300, what: str = "") -> None:
-    await pilot.press("slash")
-    screen_of(app).command_line.input.value = line
-    await pilot.press("enter")
-    await wait_for(pilot, until, timeout, what or f"the output of {line!r}")
-    await pilot.press("escape")
-
-
-async def next_step(pilot, app, expected: str) -> None:
-    await pilot.press("n")
-    await wait_for(pilot, lambda: screen_of(app).step.full_id == expected, 5, f"step {expected}")
 
 
 def test_sections_one_and_two(real_app):
@@ -65,7 +18,7 @@ def test_sections_one_and_two(real_app):
     async def scenario():
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.runner is not None, 60, "the lab to connect")
-            main = screen_of(app)
+            main = app.main
 
             # 一 1: start the containers. Checking first fails, with the check's own reason; Next stays shut.
             await on_step(pilot, app, "containers/start")

@@ -22,6 +22,51 @@ async def wait_for(pilot, condition, timeout: float = 60.0, what: str = "") -> N
         await pilot.pause(0.1)
 
 
+# --- the learner's moves, for Pilot tests against a real lab ------------------------------------------------
+
+def bar(app) -> str:
+    return str(app.main.step_bar.render())
+
+
+def pane_text(app, source: str) -> str:
+    pane = app.main.output.pane(source)
+    return pane.text if pane else ""
+
+
+async def on_step(pilot, app, step_id: str) -> None:
+    assert app.main.step.full_id == step_id, f"on {app.main.step.full_id}, expected {step_id}"
+
+
+async def until_idle(pilot, app, timeout: float = 300) -> None:
+    await wait_for(pilot, lambda: app.main.busy is None, timeout, "the step's run or check to end")
+
+
+async def check(pilot, app, timeout: float = 120) -> bool:
+    await pilot.press("c")
+    await wait_for(pilot, lambda: app.main.busy is not None or app.main.step_bar.state != "todo", 5)
+    await until_idle(pilot, app, timeout)
+    return app.progress.passed(app.main.step.full_id)
+
+
+async def run(pilot, app, key: str = "r", timeout: float = 300) -> None:
+    await pilot.press(key)
+    await wait_for(pilot, lambda: app.main.busy is not None, 5, "the run to start")
+    await until_idle(pilot, app, timeout)
+
+
+async def type_line(pilot, app, line: str, until, timeout: float = 300, what: str = "") -> None:
+    await pilot.press("slash")
+    app.main.command_line.input.value = line
+    await pilot.press("enter")
+    await wait_for(pilot, until, timeout, what or f"the output of {line!r}")
+    await pilot.press("escape")
+
+
+async def next_step(pilot, app, expected: str) -> None:
+    await pilot.press("n")
+    await wait_for(pilot, lambda: app.main.step.full_id == expected, 5, f"step {expected}")
+
+
 # --- a fake lab: only for layout (snapshots), never for behaviour -------------------------------------------
 
 @dataclass

@@ -8,8 +8,10 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 
 from celery_tutor.app.widgets.editor import TasksEditor
+from celery_tutor.app.guard import guarded
 
 
+@guarded()
 class EditorScreen(ModalScreen[None]):
     """Loads the file in a thread, writes it in a thread; the learner never waits on Docker with a frozen screen."""
 

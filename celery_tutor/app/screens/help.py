@@ -8,6 +8,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.content import Content
 from textual.widgets import Markdown, Static
+from celery_tutor.app.guard import guarded
 
 INTRO = """\
 ## How the tutor works
@@ -23,6 +24,7 @@ the whole of it is in the log file named at the bottom of the pane.
 """
 
 
+@guarded()
 class HelpScreen(ModalScreen[None]):
     """Lists the keys of the screen below it, which it is given, so it never disagrees with the footer."""
 

@@ -21,6 +21,7 @@ from celery_tutor.app.widgets.output_tabs import OutputTabs
 from celery_tutor.app.widgets.status_bar import StatusBar
 from celery_tutor.app.widgets.step_bar import StepBar
 from celery_tutor.course.model import Course, Step
+from celery_tutor.app.guard import guarded
 
 LEARNER_LINE_TIMEOUT = 24 * 3600  # a line the learner typed runs until it ends or they press Ctrl+C
 SHELL = "shell"  # the session the command line types into; its output shows in the node's own pane
@@ -33,6 +34,7 @@ def source_of(block) -> str:
     return f"{block.node}/{name}" if name and name != SHELL else str(block.node)
 
 
+@guarded()
 class MainScreen(Screen):
     """Screens coordinate, widgets draw: this one owns the current step and the workers that act on it."""
 

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label
+from celery_tutor.app.guard import guarded
 
 HISTORY_SIZE = 500
 
@@ -44,6 +45,7 @@ class HistoryInput(Input):
         self.cursor_position = len(self.value)
 
 
+@guarded()
 class CommandLine(Horizontal):
     """A prompt naming where the line goes, and the input. Enter sends; Esc gives the keys back to the lesson."""
 

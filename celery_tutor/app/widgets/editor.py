@@ -9,8 +9,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Label, TextArea
+from celery_tutor.app.guard import guarded
 
 
+@guarded()
 class TasksEditor(Vertical):
     """A title saying which file of which node this is, and the editor itself."""
 

@@ -11,11 +11,13 @@ from textual.widgets.tree import TreeNode
 
 from celery_tutor.app.progress import FAILED, PASSED, Progress
 from celery_tutor.course.model import Course, Step
+from celery_tutor.app.guard import guarded
 
 MARKS = {PASSED: ("✓", "green"), FAILED: ("✗", "red")}
 NOT_STARTED_MARK = ("○", "dim")
 
 
+@guarded()
 class Outline(Tree[str]):
     """A tree of the course. Choosing a step (Enter or a click) asks the screen to go there."""
 

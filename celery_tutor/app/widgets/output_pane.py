@@ -12,6 +12,7 @@ from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from celery_tutor.app.guard import guarded
 
 # C0 controls other than tab, newline, carriage return and ESC would move the real terminal's cursor; show nothing for them.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
@@ -30,6 +31,7 @@ def _width(line: str) -> int:
     return cell_len(_ESCAPES.sub("", line))
 
 
+@guarded()
 class OutputPane(ScrollView, can_focus=True):
     """Keeps the last `max_lines` lines as written (ANSI codes included) and renders only the visible ones."""
 
@@ -70,6 +72,11 @@ class OutputPane(ScrollView, can_focus=True):
         return self.dropped + len(self.lines)
 
     @property
+    def scrolled_up(self) -> bool:
+        """The learner scrolled away from the end: new output must not move what they read."""
+        return bool(getattr(self, "_anchor_released", False)) and not self.is_vertical_scroll_end
+
+    @property
     def text(self) -> str:
         return "\n".join(self.lines)
 
@@ -99,9 +106,9 @@ class OutputPane(ScrollView, can_focus=True):
         if excess > 0:
             del self.lines[:excess]
             self.dropped += excess
-            if not self.is_vertical_scroll_end:
-                self.scroll_to(y=max(0, self.scroll_y - excess), animate=False, immediate=True,
-                               release_anchor=False)
+            if self.scrolled_up:
+                # Keep the lines the learner is reading in view while the top is cut away.
+                self.scroll_to(y=max(0, self.scroll_y - excess), animate=False, immediate=True)
         self._resize()
 
     def clear(self) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.widgets import TabbedContent, TabPane
 
 from celery_tutor.app.widgets.output_pane import OutputPane
+from celery_tutor.app.guard import guarded
 
 
 def pane_id(source: str) -> str:
@@ -19,6 +20,7 @@ def title_of(source: str) -> str:
     return f"{node} › {name}" if name else node
 
 
+@guarded()
 class OutputTabs(TabbedContent):
     """Writes go to the pane of their source; a pane with news the learner has not seen shows a dot in its tab."""
 

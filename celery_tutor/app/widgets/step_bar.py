@@ -7,8 +7,10 @@ import time
 from rich.text import Text
 from textual.timer import Timer
 from textual.widgets import Static
+from celery_tutor.app.guard import guarded
 
 
+@guarded("_tick")
 class StepBar(Static):
     """Shows the last thing that happened to the current step, with the key that comes next."""
 

@@ -1,0 +1,100 @@
+"""The app a learner launches: the installed `celery-tutor` console script in a real terminal (tmux), driven by
+keys and read back with capture-pane, against a real lab of the test's own."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.lab
+
+WIDTH, HEIGHT = 120, 36
+
+
+class Terminal:
+    """One tmux server of the test's own (its own socket), holding one window."""
+
+    def __init__(self, command: str, env: dict[str, str]):
+        if shutil.which("tmux") is None:
+            pytest.fail("tmux is not installed: apt-get install -y tmux (.ci/run does it)")
+        self.socket = f"celery-tutor-test-{uuid.uuid4().hex[:8]}"
+        exports = " ".join(f"{key}={value}" for key, value in env.items())
+        self.tmux("new-session", "-d", "-s", "tutor", "-x", str(WIDTH), "-y", str(HEIGHT),
+                  # COLUMNS/LINES from pytest's environment would override the terminal's real size.
+                  f"env -u COLUMNS -u LINES {exports} {command}; echo TUTOR-EXITED-$?; sleep 60")
+
+    def tmux(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
+                              check=True).stdout
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            self.tmux("send-keys", "-t", "tutor", key)
+            time.sleep(0.4)  # an Esc followed at once by a letter would read as Alt+letter
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "tutor")
+
+    def wait_for(self, text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} did not appear within {timeout:g} s; the screen:\n{screen}")
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def terminal(lab, tmp_path):
+    env = {"CELERY_TUTOR_STATE_DIR": str(tmp_path / "state"), "XDG_STATE_HOME": str(tmp_path / "state"),
+           "XDG_DATA_HOME": str(tmp_path / "data"), "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+    if os.environ.get("DOCKER_HOST"):
+        env["DOCKER_HOST"] = os.environ["DOCKER_HOST"]
+    made = Terminal(f"celery-tutor start --lab {lab.name}", env)
+    yield made
+    made.close()
+
+
+def test_the_console_script_in_a_real_terminal(terminal, lab):
+    terminal.wait_for("Step 1 of 1", 30)
+    screen = terminal.wait_for("q Quit", 10)  # the footer's keys
+    assert "Start three containers" in screen and "r Run" in screen
+    terminal.wait_for(f"lab {lab.name}", 30)
+
+    terminal.keys("?")
+    terminal.wait_for("How the tutor works")
+    terminal.keys("Escape")
+    deadline = time.monotonic() + 10
+    while "How the tutor works" in terminal.screen() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "How the tutor works" not in terminal.screen()
+
+    terminal.keys("n")  # not passed yet: stays on the step
+    assert "Step 1 of 1" in terminal.screen()
+
+    terminal.keys("r")  # the tutor starts the three containers through the Docker API, then checks
+    terminal.wait_for("Passed", 120)
+    screen = terminal.wait_for("● celery-3", 30)  # the status bar saw the nodes come up
+    assert "[lab] start celery-1: done" in screen
+
+    terminal.keys("n")
+    terminal.wait_for("Install the package")
+    terminal.keys("/")
+    terminal.tmux("send-keys", "-t", "tutor", "-l", "hostname")
+    terminal.keys("Enter")
+    screen = terminal.wait_for("celery-1# hostname", 30)
+    terminal.keys("Escape")
+
+    terminal.keys("q")
+    screen = terminal.wait_for("TUTOR-EXITED-0", 30)
+    assert "Traceback" not in screen
