@@ -29,8 +29,10 @@ def caption(role: str, attrs: dict[str, str]) -> str:
     where = f" in `{attrs['cwd']}`" if attrs.get("cwd") else ""
     if attrs.get("background"):
         return f"▶ **{node}**{where} · runs in the background; its log is the `{attrs['background']}` tab"
+    if attrs.get("session") == "shell":
+        return f"▶ **{node}** · typed into the shell of the command line"
     if attrs.get("session"):
-        return f"▶ **{node}** · typed into the shell `{attrs['session']}`"
+        return f"▶ **{node}** · typed into the shell of the `{attrs['session']}` tab"
     return f"▶ **{node}**{where}"
 
 

@@ -112,8 +112,8 @@ def test_sections_one_and_two(real_app):
             await type_line(pilot, app, "add.delay(4, 4)",
                             lambda: "<AsyncResult:" in pane_text(app, "celery-1/python"), 30)
             assert await check(pilot, app, 60)
-            assert "Task tasks.add[" in pane_text(app, "celery-1/worker")
-            assert "last step" not in bar(app) or True
+            await wait_for(pilot, lambda: "Task tasks.add[" in pane_text(app, "celery-1/worker"), 10,
+                           "the task in the worker's pane")
             assert app.unexpected_errors == []
 
     asyncio.run(scenario())

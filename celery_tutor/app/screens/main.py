@@ -61,6 +61,8 @@ class MainScreen(Screen):
         self.steps: list[Step] = list(course.steps())
         self.step: Step = progress.saved.resume_step(course) or self.steps[0]
         self.busy: str | None = None  # "running" or "checking" while a step worker works
+        self.background_jobs = {block.get("background") for step in self.steps for block in step.actions
+                                if block.get("background")}
 
     # --- layout -------------------------------------------------------------------------------------------
 
@@ -361,8 +363,8 @@ class MainScreen(Screen):
     def _target(self, source: str) -> tuple[str, str]:
         """(node, session name) that a line typed while `source`'s pane is shown goes to."""
         node, _, name = source.partition("/")
-        if not name or name in self.app.followed_jobs(node):
-            return node, SHELL
+        if not name or name in self.background_jobs or name in self.app.followed_jobs(node):
+            return node, SHELL  # a background job's pane is a log: lines typed there go to the node's shell
         return node, name
 
     def _session_for(self, source: str):

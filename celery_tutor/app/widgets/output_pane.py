@@ -26,9 +26,7 @@ def _shown(line: str) -> str:
 
 
 def _width(line: str) -> int:
-    if line.isascii():
-        return len(line)  # counts escape codes too: at worst a little extra room to scroll sideways
-    return cell_len(_ESCAPES.sub("", line))
+    return len(line) if line.isascii() else cell_len(_ESCAPES.sub("", line))
 
 
 @guarded()
@@ -51,9 +49,10 @@ class OutputPane(ScrollView, can_focus=True):
     ]
 
     def __init__(self, source: str, log_path: Path | None = None, max_lines: int = MAX_LINES,
-                 shown_path: str | None = None, **kwargs):
+                 shown_path: str | None = None, title: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.source = source
+        self.title = title or source
         self.log_path = log_path
         self.shown_path = shown_path if shown_path is not None else (str(log_path) if log_path else "")
         self.max_lines = max_lines
@@ -99,7 +98,9 @@ class OutputPane(ScrollView, can_focus=True):
             last = len(parts) - 1 if self._open else len(parts)
             parts = [_shown(part) if index < last else part for index, part in enumerate(parts)]
         self.lines.extend(parts)
-        width = max(map(_width, parts), default=0)
+        # len() in C for the usual ASCII batch (escape codes counted: at worst a little room to scroll sideways);
+        # cell widths only when wide characters may be there.
+        width = max(map(len, parts), default=0) if text.isascii() else max(map(_width, parts), default=0)
         if width > self._width:
             self._width = width
         excess = len(self.lines) - self.max_lines
@@ -139,7 +140,7 @@ class OutputPane(ScrollView, can_focus=True):
     # --- Textual ------------------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.border_title = self.source
+        self.border_title = self.title
         self._update_subtitle()
         self._resize()
         self.anchor()

@@ -34,7 +34,7 @@ class OutputTabs(TabbedContent):
 
     def _tab_pane(self, source: str) -> TabPane:
         log: Path | None = self._log_path(source)
-        pane = OutputPane(source, log, shown_path=self._shown_path(source))
+        pane = OutputPane(source, log, shown_path=self._shown_path(source), title=title_of(source))
         self._panes[source] = pane
         return TabPane(title_of(source), pane, id=pane_id(source))
 
