@@ -99,7 +99,9 @@ class Session:
             before, self.last_prompt = self._wait_prompt(timeout)
         output = _ANSI.sub("", before)
         # The TTY echoes what was typed: the first line is our own input.
-        return output.split("\n", 1)[1] if "\n" in output else ""
+        printed = output.split("\n", 1)[1] if "\n" in output else ""
+        # The newline before the prompt belongs to the prompt's pattern; give it back to the output.
+        return printed + "\n" if printed and not printed.endswith("\n") else printed
 
     def interrupt(self) -> None:
         self.child.send("\x03")  # Ctrl+C through the TTY; fdspawn has no sendcontrol()
@@ -139,12 +141,13 @@ class PythonSession(Session):
     """`python3 -q` in the node: the notes' `>>>` steps."""
 
     argv = ["python3", "-q"]
-    prompts = [">>> ", r"\.\.\. "]
+    # A prompt starts a line and is the last thing printed (nothing follows until we type), so a `>>> ` or `... `
+    # inside the output of a statement is never taken for one.
+    prompts = [r"(?:^|\n)>>> \Z", r"(?:^|\n)\.\.\. \Z"]
 
     def __init__(self, *args, **kwargs):
         self.last_prompt = 0
         super().__init__(*args, **kwargs)
-        self.prompts = [re.escape(">>> "), re.escape("... ")]
 
     def run_lines(self, lines: list[str], timeout: float = 30) -> str:
         """Type `>>>` statements and their `...` continuations; an open block is closed before the next statement."""
