@@ -1,6 +1,6 @@
-"""Keeps the learner's screen free of tracebacks: the app's handlers report an unexpected error as a one-line
-notice (and the log file) and the app goes on, instead of Textual stopping the widget that raised."""
+"""Keeps tracebacks off the screen: a handler's unexpected error becomes a logged one-line notice."""
 
+# Textual stops a widget whose handler raised; guarded handlers report the error and the app goes on.
 from __future__ import annotations
 
 import functools

@@ -1,6 +1,6 @@
-"""Turns a step's Markdown into what the learner reads: the tutor's attributes shown as captions, checks and
-hints left out, the solution hidden until asked for, the hints asked for added at the end."""
+"""Turns a step's Markdown into what the learner reads: captions, no checks, the solution hidden until asked."""
 
+# The tutor's block attributes become captions, checks and hints are left out, the hints asked for come last.
 from __future__ import annotations
 
 import re

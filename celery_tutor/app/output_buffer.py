@@ -1,5 +1,4 @@
-"""A thread-safe buffer between the lab's threads and the UI: output gathered by source, drained on a timer,
-every byte also appended to a log file per source."""
+"""A thread-safe buffer from the lab's threads to the panes, drained on a timer, with a log file per source."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The app's view of the learner's progress (engine.progress, the file `celery-tutor progress` reads): each step's
-mark for the outline, hints and solutions shown, failed checks, and the time spent on each step."""
+"""The app's view of the learner's saved progress: marks, hints, solutions shown and time per step."""
 
+# It wraps engine.progress, the file `celery-tutor progress` reads.
 from __future__ import annotations
 
 import time

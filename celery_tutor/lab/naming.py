@@ -1,5 +1,4 @@
-"""The lab's default name, in a module of its own: the CLI needs it before it draws anything, and importing the
-lab itself (docker-py) costs a tenth of a second."""
+"""The lab's default name, apart from the lab: the CLI needs it without importing docker-py."""
 
 from __future__ import annotations
 

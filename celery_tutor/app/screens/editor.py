@@ -16,10 +16,6 @@ class EditorScreen(ModalScreen[None]):
     """Loads the file in a thread, writes it in a thread; the learner never waits on Docker with a frozen screen."""
 
     BINDINGS = [Binding("escape", "dismiss", "Close the editor", priority=True)]
-    DEFAULT_CSS = """
-    EditorScreen { align: center middle; }
-    EditorScreen > TasksEditor { width: 90%; height: 90%; background: $surface; }
-    """
 
     def __init__(self, lab, node: str, path: str = "/root/tasks.py", starter: str = ""):
         super().__init__()

@@ -29,13 +29,6 @@ class HelpScreen(ModalScreen[None]):
     """Lists the keys of the screen below it, which it is given, so it never disagrees with the footer."""
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close help")]
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 90; max-width: 95%; height: 90%; border: round $accent;
-                                  background: $surface; padding: 0 1; }
-    HelpScreen .title { text-style: bold; color: $markdown-h1-color; padding: 0 2; margin: 1 0; }
-    HelpScreen .keys { padding: 0 2; }
-    """
 
     def __init__(self, keys: list[tuple[str, str]], log_dir: str = ""):
         super().__init__()

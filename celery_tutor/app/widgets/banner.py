@@ -9,12 +9,6 @@ from textual.widgets import Static
 class Banner(Static):
     """Hidden until there is a problem; the lessons stay readable below it."""
 
-    DEFAULT_CSS = """
-    Banner { display: none; height: auto; padding: 0 1; background: $error 30%; color: $text;
-             border-left: thick $error; }
-    Banner.-shown { display: block; }
-    """
-
     def show_problem(self, reason: str, fix: str = "") -> None:
         text = Text.assemble(("The lab is not available: ", "bold"), reason.rstrip(".") + ".")
         if fix:

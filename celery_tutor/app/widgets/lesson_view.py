@@ -5,7 +5,9 @@ from __future__ import annotations
 from rich.markdown import Markdown
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
 
 from celery_tutor.app.lesson_text import learner_markdown
 from celery_tutor.app.progress import Progress
@@ -13,29 +15,59 @@ from celery_tutor.course.model import Lesson, Step
 
 
 def rendered(text: str) -> Markdown:
-    # Rich's Markdown draws a step as one widget; Textual's Markdown widget makes dozens (a paragraph, a list item,
-    # a code block: one each), and styling them cost most of the first frame.
     return Markdown(text, code_theme="monokai", hyperlinks=False)
 
 
-class StepText(Static):
+class MarkdownText(Widget):
+    """Markdown drawn by Rich, once per width: one widget for a whole step (Textual's Markdown widget makes one per
+    paragraph, list item and code block, and styling dozens of them cost most of the first frame); the lines are
+    kept, so the layout's passes (height, then drawing) do not render the Markdown again each time."""
+
+    def __init__(self, text: str, **kwargs):
+        super().__init__(**kwargs)
+        self.text = text
+        self._strips: tuple[int, list[Strip]] | None = None
+
+    def update(self, text: str) -> None:
+        self.text = text
+        self._strips = None
+        self.refresh(layout=True)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips = None
+
+    def lines_for(self, width: int) -> list[Strip]:
+        if self._strips is None or self._strips[0] != width:
+            console = self.app.console
+            options = console.options.update(width=max(1, width), highlight=False)
+            lines = console.render_lines(rendered(self.text), options, style=self.rich_style, pad=True)
+            self._strips = (width, [Strip(line, width) for line in lines])
+        return self._strips[1]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.lines_for(width))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_region.width
+        lines = self.lines_for(width)
+        return lines[y] if y < len(lines) else Strip.blank(width, self.rich_style)
+
+
+class StepText(MarkdownText):
     """One step of the lesson."""
 
     def __init__(self, step: Step, text: str, **kwargs):
-        super().__init__(rendered(text), **kwargs)
+        super().__init__(text, **kwargs)
         self.step = step
-        self.shown_text = text
+
+    @property
+    def shown_text(self) -> str:
+        return self.text
 
 
 class LessonView(VerticalScroll, can_focus=True):
     """Shows one lesson. The screen tells it which step is current and when a step's text changed."""
-
-    DEFAULT_CSS = """
-    LessonView { padding: 0 1; }
-    LessonView > #lesson-intro { padding: 1 2 1 2; }
-    LessonView > StepText { margin: 0 0 1 0; padding: 1 1 0 1; border-left: blank; opacity: 70%; }
-    LessonView > StepText.-current { border-left: thick $accent; opacity: 100%; background: $boost; }
-    """
 
     def __init__(self, progress: Progress, **kwargs):
         super().__init__(**kwargs)
@@ -49,7 +81,7 @@ class LessonView(VerticalScroll, can_focus=True):
     def compose(self) -> ComposeResult:
         if self.lesson is None:
             return
-        yield Static(rendered(self.lesson.intro), id="lesson-intro")
+        yield MarkdownText(self.lesson.intro, id="lesson-intro")
         for index, step in enumerate(self.lesson.steps):
             yield StepText(step, self.text_of(step), id=f"step-{index}",
                            classes="-current" if step is self.current else "")
@@ -84,9 +116,8 @@ class LessonView(VerticalScroll, can_focus=True):
         for view in self.query(StepText):
             if view.step is step:
                 text = self.text_of(step)
-                if text != view.shown_text:
-                    view.shown_text = text
-                    view.update(rendered(text))
+                if text != view.text:
+                    view.update(text)
                 if scroll_to_end:
                     self.call_after_refresh(self._scroll_to_bottom_of, view)
 

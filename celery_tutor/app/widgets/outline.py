@@ -21,10 +21,6 @@ NOT_STARTED_MARK = ("○", "dim")
 class Outline(Tree[str]):
     """A tree of the course. Choosing a step (Enter or a click) asks the screen to go there."""
 
-    DEFAULT_CSS = """
-    Outline { width: 36; padding: 0 1; border-right: vkey $panel; background: $surface; overflow-x: hidden; }
-    """
-
     @dataclass
     class StepChosen(Message):
         step_id: str

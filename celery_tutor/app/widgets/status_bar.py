@@ -21,10 +21,6 @@ class NodeState:
 class StatusBar(Static):
     """One line: the lab's name, then each node with its container state and what runs in it."""
 
-    DEFAULT_CSS = """
-    StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
-    """
-
     def __init__(self, lab_name: str, **kwargs):
         super().__init__("", **kwargs)
         self.lab_name = lab_name

@@ -14,13 +14,6 @@ from celery_tutor.app.guard import guarded
 class StepBar(Static):
     """Shows the last thing that happened to the current step, with the key that comes next."""
 
-    DEFAULT_CSS = """
-    StepBar { height: auto; max-height: 4; padding: 0 1; background: $panel; border-left: thick $panel; }
-    StepBar.-passed { border-left: thick $success; }
-    StepBar.-failed { border-left: thick $error; }
-    StepBar.-busy { border-left: thick $warning; }
-    """
-
     def __init__(self, **kwargs):
         super().__init__("", **kwargs)
         self._timer: Timer | None = None
