@@ -517,7 +517,36 @@ def cmd_start(args) -> int:
     except ImportError:
         raise UsageError("the terminal app is not part of this version yet; "
                          "try `celery-tutor lessons` or `celery-tutor verify`") from None
-    return run_app(course=_course(args), lab_name=_lab_name(args), engine=args.engine)
+    course = _course(args)
+    if getattr(args, "at", None):
+        if _start_at(args, course, args.at) != 0:
+            return 1
+    return run_app(course=course, lab_name=_lab_name(args), engine=args.engine)
+
+
+def _start_at(args, course: Course, target: str) -> int:
+    """`start --at STEP`: bring the lab up, replay the steps before STEP, and open the tutor there, those steps
+    marked passed (and done by the tutor) in the learner's progress."""
+    from celery_tutor.engine.progress import Progress as LearnerProgress
+    from celery_tutor.engine.selection import SelectionError, select_steps
+
+    try:
+        replay, chosen = select_steps(course, target, None)
+    except SelectionError as exc:
+        raise UsageError(str(exc)) from None
+    lab = _lab(args)
+    progress_bar, report = _build_progress()
+    with progress_bar:
+        lab.up(report)
+    if _fast_forward(args, lab, target) != 0:
+        return 1
+    progress = LearnerProgress.for_lab(lab.name)
+    for step in replay:
+        progress.mark_passed(step)
+        progress.record(step).revealed = True
+    progress.current = chosen[0].full_id
+    progress.save()
+    return 0
 
 
 COMMANDS = {"lessons": cmd_lessons, "lint": cmd_lint, "lab": cmd_lab, "verify": cmd_verify, "start": cmd_start,

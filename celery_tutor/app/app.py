@@ -17,15 +17,15 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from celery_tutor.app import messages as msg
+from celery_tutor.app.guard import guarded
 from celery_tutor.app.output_buffer import OutputBuffer
 from celery_tutor.app.progress import Progress
 from celery_tutor.app.screens.main import SHELL, MainScreen
 from celery_tutor.app.widgets.status_bar import NodeState
 from celery_tutor.course.model import Course
-from celery_tutor.app.guard import guarded
 
 FLUSH_SECONDS = 0.05  # output reaches the panes in batches this far apart, never line by line
-LOG_DIR = "/var/log/celery-tutor"
+LOG_DIR = "/var/log/celery-tutor"  # lab.node.LOG_DIR, where background jobs log (not imported: docker-py)
 # One exec per running node: is RabbitMQ's port open, does a worker run, which background logs exist.
 PROBE = ("(exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null && echo rabbitmq=1 || echo rabbitmq=0; "
          "pgrep -f '[c]elery .*worker' >/dev/null && echo worker=1 || echo worker=0; "
@@ -82,11 +82,12 @@ class TutorApp(App):
 
     def shown_log_path(self, source: str) -> str:
         """The pane's log path as the learner reads it: ~ for the home directory."""
-        path = self.buffer.log_path(source)
+        return self.shown(self.buffer.log_path(source))
+
+    def shown(self, path: Path | None) -> str:
         if path is None:
             return ""
-        text = str(path)
-        home = self.shown_home.rstrip("/")
+        text, home = str(path), self.shown_home.rstrip("/")
         return "~" + text[len(home):] if home and text.startswith(home + "/") else text
 
     @property
@@ -267,7 +268,7 @@ class TutorApp(App):
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        self.push_screen(HelpScreen(self.key_table(), self.shown_log_dir()))
+        self.push_screen(HelpScreen(self.key_table(), self.shown(self.log_dir)))
 
     def key_table(self) -> list[tuple[str, str]]:
         keys = [(self.get_key_display(b), b.tooltip or b.description) for b in MainScreen.BINDINGS if b.show]
@@ -281,8 +282,6 @@ class TutorApp(App):
                  ("?", "This help"), ("q", "Quit (ctrl+q works everywhere)")]
         return keys
 
-    def shown_log_dir(self) -> str:
-        return self.shown_log_path("x").rsplit("/", 2)[0] if self.log_dir else ""
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

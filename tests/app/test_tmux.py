@@ -98,3 +98,18 @@ def test_the_console_script_in_a_real_terminal(terminal, lab):
     terminal.keys("q")
     screen = terminal.wait_for("TUTOR-EXITED-0", 30)
     assert "Traceback" not in screen
+
+
+def test_start_at_a_step_replays_the_steps_before_it(lab, tmp_path):
+    env = {"CELERY_TUTOR_STATE_DIR": str(tmp_path / "state"), "XDG_STATE_HOME": str(tmp_path / "state"),
+           "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+    terminal = Terminal(f"celery-tutor start --lab {lab.name} --at rabbitmq-install/install", env)
+    try:
+        screen = terminal.wait_for("Install the package", 180)
+        screen = terminal.wait_for("q Quit", 10)
+        assert "✓ Start celery-1" in screen  # replayed: marked passed in the outline
+        assert "Step 1 of 3" in screen
+        terminal.keys("q")
+        terminal.wait_for("TUTOR-EXITED-0", 30)
+    finally:
+        terminal.close()

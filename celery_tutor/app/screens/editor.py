@@ -7,8 +7,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
 
-from celery_tutor.app.widgets.editor import TasksEditor
 from celery_tutor.app.guard import guarded
+from celery_tutor.app.widgets.editor import TasksEditor
 
 
 @guarded()

@@ -8,6 +8,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.content import Content
 from textual.widgets import Markdown, Static
+
 from celery_tutor.app.guard import guarded
 
 INTRO = """\

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent
 
 from celery_tutor.app import messages as msg
+from celery_tutor.app.guard import guarded
 from celery_tutor.app.progress import Progress
 from celery_tutor.app.widgets.banner import Banner
 from celery_tutor.app.widgets.command_line import CommandLine
@@ -21,7 +22,6 @@ from celery_tutor.app.widgets.output_tabs import OutputTabs
 from celery_tutor.app.widgets.status_bar import StatusBar
 from celery_tutor.app.widgets.step_bar import StepBar
 from celery_tutor.course.model import Course, Step
-from celery_tutor.app.guard import guarded
 
 LEARNER_LINE_TIMEOUT = 24 * 3600  # a line the learner typed runs until it ends or they press Ctrl+C
 SHELL = "shell"  # the session the command line types into; its output shows in the node's own pane

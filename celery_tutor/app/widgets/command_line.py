@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label
+
 from celery_tutor.app.guard import guarded
 
 HISTORY_SIZE = 500

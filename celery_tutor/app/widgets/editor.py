@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Label, TextArea
+
 from celery_tutor.app.guard import guarded
 
 

@@ -9,9 +9,9 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from celery_tutor.app.guard import guarded
 from celery_tutor.app.progress import FAILED, PASSED, Progress
 from celery_tutor.course.model import Course, Step
-from celery_tutor.app.guard import guarded
 
 MARKS = {PASSED: ("✓", "green"), FAILED: ("✗", "red")}
 NOT_STARTED_MARK = ("○", "dim")

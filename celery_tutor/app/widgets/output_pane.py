@@ -12,6 +12,7 @@ from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
 from celery_tutor.app.guard import guarded
 
 # C0 controls other than tab, newline, carriage return and ESC would move the real terminal's cursor; show nothing for them.

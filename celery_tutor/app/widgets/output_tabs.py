@@ -7,8 +7,8 @@ from pathlib import Path
 
 from textual.widgets import TabbedContent, TabPane
 
-from celery_tutor.app.widgets.output_pane import OutputPane
 from celery_tutor.app.guard import guarded
+from celery_tutor.app.widgets.output_pane import OutputPane
 
 
 def pane_id(source: str) -> str:

@@ -7,6 +7,7 @@ import time
 from rich.text import Text
 from textual.timer import Timer
 from textual.widgets import Static
+
 from celery_tutor.app.guard import guarded
 
 
