@@ -73,7 +73,7 @@ class MainScreen(Screen):
             yield Outline(self.course, self.progress, id="outline")
             with Vertical(id="main"):
                 with Vertical(id="reading"):
-                    yield LessonView(self.progress, id="lesson")
+                    yield LessonView(self.progress, self.step, id="lesson")
                     yield StepBar(id="step-bar")
                 with Vertical(id="doing"):
                     yield OutputTabs(self.course.nodes, log_path=self.app.pane_log_path,

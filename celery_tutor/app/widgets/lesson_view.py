@@ -69,11 +69,12 @@ class StepText(MarkdownText):
 class LessonView(VerticalScroll, can_focus=True):
     """Shows one lesson. The screen tells it which step is current and when a step's text changed."""
 
-    def __init__(self, progress: Progress, **kwargs):
+    def __init__(self, progress: Progress, step: Step | None = None, **kwargs):
         super().__init__(**kwargs)
         self.progress = progress
-        self.lesson: Lesson | None = None
-        self.current: Step | None = None
+        # Given the first step at once, the first compose draws it: no second compose before the first frame.
+        self.lesson: Lesson | None = step.lesson if step else None
+        self.current: Step | None = step
 
     def text_of(self, step: Step) -> str:
         return learner_markdown(step, self.progress.revealed(step.full_id), self.progress.hints_shown(step.full_id))
