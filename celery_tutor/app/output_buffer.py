@@ -45,7 +45,9 @@ class OutputBuffer:
         if handle is None and self.log_dir is not None and not self._broken:
             try:
                 self.log_dir.mkdir(parents=True, exist_ok=True)
-                handle = open(self.log_dir / log_name(source), "a", encoding="utf-8", errors="replace")
+                # A large buffer: a flood of small chunks costs a few system calls, not thousands.
+                handle = open(self.log_dir / log_name(source), "a", encoding="utf-8", errors="replace",
+                              buffering=1 << 20)
             except OSError:
                 self._broken = True
                 return None
