@@ -61,6 +61,7 @@ class TutorApp(App):
         self.lab_factory = lab_factory
         self.lab_name = lab_name
         self.progress = progress or Progress()
+        self._reconciled = False  # the lab compared once with the saved progress, at start
         self.log_dir = log_dir
         self.status_interval = status_interval
         self.shown_home = shown_home if shown_home is not None else str(Path.home())
@@ -211,8 +212,22 @@ class TutorApp(App):
 
     def on_status_probed(self, message: msg.StatusProbed) -> None:
         self.main.status_bar.show_nodes(message.nodes)
+        if not self._reconciled:
+            self._reconciled = True
+            self._reconcile(message.nodes)
         for node, name in message.logs:
             self.follow(node, name, f"{LOG_DIR}/{name}.log")
+
+    def _reconcile(self, nodes) -> None:
+        """Resuming: if the learner's progress says the lab was built but a node is gone, say which and how to
+        rebuild the lab to where they are (the earlier steps' solutions replayed)."""
+        if not any(self.progress.passed(step.full_id) for step in self.course.steps()):
+            return
+        gone = [node.name for node in nodes if node.state == "absent"]
+        if gone and self.progress.current:
+            self.notify(f"{', '.join(gone)} {'is' if len(gone) == 1 else 'are'} gone, so the lab no longer matches your "
+                        f"progress. To rebuild it to here, quit and run: celery-tutor start --lab {self.lab_name} "
+                        f"--at {self.progress.current}", title="The lab has changed", severity="warning", timeout=30)
 
     # --- background jobs: their log in a pane of its own ------------------------------------------------------
 
