@@ -61,6 +61,7 @@ class MainScreen(Screen):
         self.steps: list[Step] = list(course.steps())
         self.step: Step = progress.saved.resume_step(course) or self.steps[0]
         self.busy: str | None = None  # "running" or "checking" while a step worker works
+        self._idle_timer = None
         self.background_jobs = {block.get("background") for step in self.steps for block in step.actions
                                 if block.get("background")}
 
@@ -138,7 +139,24 @@ class MainScreen(Screen):
         if self.app.runner is not None:
             self.app.runner.begin_step(step)
         self._show_todo()
+        self._restart_idle()
         self.refresh_bindings()
+
+    # Seconds on a step without passing it before the tutor offers the next hint (a failed check offers it too).
+    IDLE_HINT_AFTER = 180.0
+
+    def _restart_idle(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+        self._idle_timer = self.set_timer(self.IDLE_HINT_AFTER, self._offer_hint)
+
+    def _offer_hint(self) -> None:
+        step = self.step
+        shown = self.progress.hints_shown(step.full_id)
+        if self.busy or self.progress.passed(step.full_id) or shown >= len(step.hints):
+            return
+        self.app.notify(f"Stuck on this step? Press h for hint {shown + 1} of {len(step.hints)}.",
+                        title="A hint is ready", timeout=15)
 
     def _show_todo(self) -> None:
         self.step_bar.show_todo(self.position, self.progress.passed(self.step.full_id), bool(self.step.learner_actions))
@@ -345,6 +363,7 @@ class MainScreen(Screen):
 
     def on_check_finished(self, message: msg.CheckFinished) -> None:
         self.busy = None
+        self._restart_idle()  # a check is progress of a kind: the wait for a hint starts again
         step = message.step
         if message.interrupted:
             self.step_bar.show_note("Check interrupted (ctrl+c). c checks again.")
