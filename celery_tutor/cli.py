@@ -290,8 +290,6 @@ class _VerifyReporter:
         self.recent.extend(f"{source}| {line.rstrip()}" for line in lines if line.strip())
 
     def phase(self, step, phase: str) -> None:
-        if phase != "solution":
-            pass
         self.progress.update(self.task, description=f"{step.full_id} [dim]({phase})[/]")
 
     def finished(self, outcome) -> None:
@@ -457,7 +455,6 @@ def cmd_doctor(args) -> int:
 
     from celery_tutor.lab.engine import connect
     from celery_tutor.lab.errors import NameTaken
-    from celery_tutor.lab.lab import Lab
 
     problems = 0
 

@@ -9,7 +9,6 @@ import pytest
 
 from celery_tutor.lab.errors import NameTaken, NodeNotRunning
 from celery_tutor.lab.image import LABEL
-from celery_tutor.lab.lab import Lab
 from celery_tutor.lab.session import PythonSession, ShellSession
 
 pytestmark = pytest.mark.lab
