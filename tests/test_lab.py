@@ -55,10 +55,10 @@ def test_down_removes_everything_of_the_lab_and_nothing_else(lab, docker_client)
 def test_exec_streams_output_with_exit_codes_and_timeouts(lab):
     node = lab.start_node("celery-1")
     seen = []
-    result = node.exec("echo one; echo two >&2; exit 3", on_output=seen.append)
+    result = node.exec("echo one; echo two >&2; sleep 0.2; echo three; exit 3", on_output=seen.append)
     assert (result.exit_code, result.ok) == (3, False)
-    assert "one" in "".join(seen) and "two" in "".join(seen)
-    assert result.last_line == "two"
+    assert all(word in "".join(seen) for word in ("one", "two", "three"))  # stdout and stderr, as they came
+    assert result.last_line == "three"
     hung = node.exec("sleep 30", timeout=1)
     assert hung.timed_out and hung.seconds < 10
     cancel = threading.Event()
