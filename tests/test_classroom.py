@@ -11,6 +11,7 @@ import pytest
 from celery_tutor.lab.lab import Lab
 
 from conftest import new_lab_name, run_cli
+from engine_proxy import EngineProxy
 
 pytestmark = pytest.mark.lab
 
@@ -84,3 +85,50 @@ def test_an_isolated_lab_is_on_an_internal_network(docker_client, lab_image):
         assert node.exec("getent hosts celery-2").ok  # while the nodes still find each other
     finally:
         lab.down()
+
+
+# The tutor in a mount namespace where the local Docker socket and the docker CLI are covered up: the engine's URL
+# is its only way to the engine, as on a machine whose engine is elsewhere.
+_NO_LOCAL_ENGINE = ('mount --bind /dev/null /var/run/docker.sock'
+                    ' && { ! command -v docker >/dev/null || mount --bind /bin/false "$(command -v docker)"; }'
+                    ' && exec "$@"')
+
+
+def test_a_lab_on_an_engine_reached_only_by_its_url(docker_client, lab_image):
+    if subprocess.run(["unshare", "--mount", "sh", "-c", _NO_LOCAL_ENGINE, "sh", "true"],
+                      capture_output=True).returncode != 0:
+        pytest.skip("needs unshare --mount (root) to hide the local engine from the tutor")
+    proxy = EngineProxy()
+    name = new_lab_name()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DOCKER_")}
+
+    def tutor(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["unshare", "--mount", "sh", "-c", _NO_LOCAL_ENGINE, "sh",
+                               sys.executable, "-m", "celery_tutor", "--engine", proxy.url, *args],
+                              capture_output=True, text=True, timeout=900, env={**env, "COLUMNS": "120"})
+
+    try:
+        assert tutor("lab", "status", "--lab", name).returncode == 0  # it answers through the URL ...
+        hidden = subprocess.run(["unshare", "--mount", "sh", "-c", _NO_LOCAL_ENGINE, "sh",
+                                 sys.executable, "-m", "celery_tutor", "lab", "status", "--lab", name],
+                                capture_output=True, text=True, env=env)
+        assert hidden.returncode == 2, hidden.stdout  # ... and only through it: the local socket is out of reach
+
+        up = tutor("lab", "up", "--lab", name)
+        assert up.returncode == 0, up.stderr[-2000:]
+        for node in ("celery-1", "celery-2", "celery-3"):
+            assert proxy.seen("POST", f"/containers/create?name={name}-{node}")
+        status = tutor("lab", "status", "--lab", name)
+        assert status.returncode == 0 and status.stdout.count("running") == 3, status.stdout
+        for container in docker_client.api.containers(filters={"label": f"celery-tutor.lab={name}"}):
+            details = docker_client.api.inspect_container(container["Id"])
+            assert not details["Mounts"] and not details["HostConfig"]["Binds"]  # nothing of the host's disk
+
+        verified = tutor("verify", "--lab", name, "--to", "rabbitmq-install/install")
+        assert verified.returncode == 0, verified.stderr[-3000:]
+        assert "verify passed" in verified.stdout
+        assert proxy.seen("POST", f"/containers/{name}-celery-1/exec")  # the steps ran through the URL too
+        assert not docker_client.api.containers(all=True, filters={"label": f"celery-tutor.lab={name}"})
+    finally:
+        Lab(docker_client, name=name).down()
+        proxy.close()

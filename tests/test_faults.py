@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 
 import pytest
@@ -13,6 +12,7 @@ from celery_tutor.lab.engine import connect
 from celery_tutor.lab.lab import Lab
 
 from conftest import new_lab_name
+from engine_proxy import EngineProxy
 
 pytestmark = pytest.mark.lab
 
@@ -37,68 +37,11 @@ def test_a_node_lost_mid_step_is_named_and_can_be_recreated(lab, docker_client, 
     assert runner.run_action(run_block("echo back")).ok
 
 
-class SocketProxy:
-    """A TCP front for the local Docker socket that a test can cut and restore: the engine 'going away'."""
-
-    def __init__(self, target: str = "/var/run/docker.sock"):
-        self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.sockets: list[socket.socket] = []
-        self.open = True
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if not self.open:
-                client.close()
-                continue
-            upstream = socket.socket(socket.AF_UNIX)
-            upstream.connect(self.target)
-            self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        for each in (source, sink):
-            try:
-                each.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def cut(self) -> None:
-        self.open = False
-        for each in self.sockets:
-            try:
-                each.shutdown(socket.SHUT_RDWR)
-                each.close()
-            except OSError:
-                pass
-        self.sockets.clear()
-
-    def restore(self) -> None:
-        self.open = True
-
-    def close(self) -> None:
-        self.cut()
-        self.listener.close()
-
-
 def test_the_engine_lost_mid_step_is_a_reason_and_the_step_can_be_retried(lab_image):
-    proxy = SocketProxy()
+    proxy = EngineProxy()
     name = new_lab_name()
     try:
-        lab = Lab(connect(f"tcp://127.0.0.1:{proxy.port}"), name=name, image=lab_image)
+        lab = Lab(connect(proxy.url), name=name, image=lab_image)
         lab.start_node("celery-1")
         runner = StepRunner(lab)
         threading.Timer(1.0, proxy.cut).start()
