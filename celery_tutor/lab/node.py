@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import queue
 import shlex
 import tarfile
 import threading
@@ -23,6 +22,55 @@ LOG_DIR = "/var/log/celery-tutor"
 TIMED_OUT = 124  # coreutils `timeout` exits with this when it ended the command
 _KILLED = (None, 137, 143, 255, 126)  # what an exec reports when its container was stopped, killed or removed
 _KEEP = 256 * 1024  # of a command's output kept in memory; the panes and logs get all of it
+
+
+class _Output:
+    """A command's output as it is read: decoded, handed to the callback, its last _KEEP characters kept."""
+
+    def __init__(self, on_output: OutputCallback | None):
+        self.on_output = on_output
+        self.done = threading.Event()
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._kept: list[str] = []
+        self._kept_size = 0
+        self.chunks = 0
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def pump(self, stream) -> None:
+        try:
+            for pair in stream:
+                for data in pair:
+                    if data:
+                        self._add(self._decoder.decode(data))
+        except Exception:  # the connection was closed under us; the exit code still tells
+            pass
+        self._add(self._decoder.decode(b"", final=True))
+        self.done.set()
+
+    def _add(self, text: str) -> None:
+        if not text:
+            return
+        with self._lock:
+            if self._closed:  # the command was given up on; a daemon it left may still write
+                return
+            self.chunks += 1
+            self._kept.append(text)
+            self._kept_size += len(text)
+            if self._kept_size > 2 * _KEEP:
+                joined = "".join(self._kept)[-_KEEP:]
+                self._kept, self._kept_size = [joined], len(joined)
+            if self.on_output:
+                self.on_output(text)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+
+    @property
+    def text(self) -> str:
+        with self._lock:
+            return "".join(self._kept)
 
 
 @dataclass
@@ -84,58 +132,38 @@ class Node:
         started = time.monotonic()
         token = uuid.uuid4().hex[:12]
         # `timeout` inside the container ends the command itself, not just our wait for it. It leads its own
-        # process group, whose id we keep so that a cancel can interrupt everything the script started.
-        # The script travels in the environment, not in argv, so `pgrep -f`/`pkill -f` in a lesson never match
-        # the lesson's own script.
-        argv = ["bash", "-c", f'echo $$ > /run/celery-tutor/exec-{token}.pid 2>/dev/null; '
-                f'exec timeout -k 2 {timeout:g} bash -c \'eval "$CELERY_TUTOR_SCRIPT"\'']
+        # process group, whose id the pid file keeps so that a cancel can interrupt everything the script started;
+        # the file goes when the command ends, in the same exec (a second exec to remove it would cost as much as
+        # a short command). The script travels in the environment, not in argv, so `pgrep -f`/`pkill -f` in a
+        # lesson never match the lesson's own script.
+        pidfile = f"/run/celery-tutor/exec-{token}.pid"
+        argv = ["bash", "-c", f'timeout -k 2 {timeout:g} bash -c \'eval "$CELERY_TUTOR_SCRIPT"\' & '
+                f'echo $! > {pidfile} 2>/dev/null; wait $!; code=$?; rm -f {pidfile}; exit $code']
         exec_id = self._exec_create(argv, workdir=cwd, environment={"CELERY_TUTOR_SCRIPT": script})
         stream = self.api.exec_start(exec_id, stream=True, demux=True)
-        chunks: queue.Queue = queue.Queue()
-
-        def pump() -> None:
-            try:
-                for pair in stream:
-                    for data in pair:
-                        if data:
-                            chunks.put(data)
-            except Exception:  # the connection was closed under us; the exit code still tells
-                pass
-            chunks.put(None)
-
-        threading.Thread(target=pump, daemon=True, name=f"exec-{self.name}").start()
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        kept: list[str] = []
-        kept_size = 0
+        output = _Output(on_output)
+        # The reading thread hands the output on itself (no queue between threads: a flood is thousands of
+        # chunks); this thread only watches the clock, the cancel and whether the command still runs.
+        reader = threading.Thread(target=output.pump, args=(stream,), daemon=True, name=f"exec-{self.name}")
+        reader.start()
         deadline = started + timeout + 5
         idle_polls = 0
         interrupted = False
-        while True:
+        seen = 0
+        while not output.done.wait(0.1 if cancel is not None else 0.25):
             if cancel is not None and cancel.is_set() and not interrupted:
                 interrupted = True
                 self._interrupt(token)
-            try:
-                data = chunks.get(timeout=0.1 if cancel is not None else 0.25)
-            except queue.Empty:
-                # A daemon the script started may hold the output pipe open after the script ended.
-                if not self.api.exec_inspect(exec_id)["Running"]:
-                    idle_polls += 1
-                    if idle_polls >= 2:
-                        break
-                if time.monotonic() > deadline:
+            if output.chunks != seen:  # still talking: the engine may hold output the command wrote before ending
+                seen, idle_polls = output.chunks, 0
+            # A daemon the script started may hold the output pipe open after the script ended.
+            elif not self.api.exec_inspect(exec_id)["Running"]:
+                idle_polls += 1
+                if idle_polls >= 2:
                     break
-                continue
-            if data is None:
+            if time.monotonic() > deadline:
                 break
-            text = decoder.decode(data)
-            if text:
-                kept.append(text)
-                kept_size += len(text)
-                if kept_size > 2 * _KEEP:
-                    joined = "".join(kept)[-_KEEP:]
-                    kept, kept_size = [joined], len(joined)
-                if on_output:
-                    on_output(text)
+        output.close()
         try:
             stream.close()
         except Exception:
@@ -147,8 +175,7 @@ class Node:
         code = info["ExitCode"] if info["ExitCode"] is not None else TIMED_OUT
         elapsed = time.monotonic() - started
         timed_out = info["Running"] or (code in (TIMED_OUT, 137) and elapsed >= timeout)
-        self._forget(token)
-        return ExecResult(code, "".join(kept), timed_out and not interrupted, elapsed, interrupted)
+        return ExecResult(code, output.text, timed_out and not interrupted, elapsed, interrupted)
 
     def _stopped_soon(self) -> bool:
         """Whether the container is stopping: the engine reports a kill from outside a moment after the exec ends."""
@@ -162,9 +189,6 @@ class Node:
         pidfile = f"/run/celery-tutor/exec-{token}.pid"
         self._quick(f'pid=$(cat {pidfile} 2>/dev/null) && kill -INT -- -"$pid" 2>/dev/null; '
                     f'sleep 1; [ -n "$pid" ] && kill -KILL -- -"$pid" 2>/dev/null; true')
-
-    def _forget(self, token: str) -> None:
-        self._quick(f"rm -f /run/celery-tutor/exec-{token}.pid")
 
     def _quick(self, script: str) -> None:
         """A short housekeeping command, not streamed and not waited on for long."""
