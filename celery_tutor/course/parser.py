@@ -6,7 +6,6 @@ import re
 import shlex
 from pathlib import Path
 
-import yaml
 from markdown_it import MarkdownIt
 from mdit_py_plugins.front_matter import front_matter_plugin
 
@@ -124,6 +123,8 @@ def parse_lesson(path: Path, text: str, nodes: list[str]) -> tuple[Lesson | None
     if not tokens or tokens[0].type != "front_matter":
         report("no front matter: the file must start with --- and the keys id, title, notes, nodes", 1)
     else:
+        import yaml  # here: the app imports this module for parse_attrs alone, and YAML costs its start
+
         try:
             loaded = yaml.safe_load(tokens[0].content)
         except yaml.YAMLError as exc:
