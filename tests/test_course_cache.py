@@ -60,5 +60,5 @@ def test_a_course_with_problems_is_not_cached(lessons, tmp_path):
     for _ in range(2):  # the second time too: a broken course must not come back from the cache as it was
         with pytest.raises(LessonError) as raised:
             load_course(lessons)
-        assert any("course.yaml:1: not valid YAML" in str(problem) for problem in raised.value.problems)
+        assert any("course.yaml:2: not valid YAML" in str(problem) for problem in raised.value.problems)
     assert not list((tmp_path / "cache").rglob("course-*.pickle"))
