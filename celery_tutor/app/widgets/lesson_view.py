@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.markdown import Markdown
+from rich.style import Style
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.geometry import Size
@@ -19,14 +20,16 @@ def rendered(text: str) -> Markdown:
 
 
 class MarkdownText(Widget):
-    """Markdown drawn by Rich, once per width: one widget for a whole step (Textual's Markdown widget makes one per
-    paragraph, list item and code block, and styling dozens of them cost most of the first frame); the lines are
-    kept, so the layout's passes (height, then drawing) do not render the Markdown again each time."""
+    """Markdown drawn by Rich, once per width and style: one widget for a whole step (Textual's Markdown widget makes
+    one per paragraph, list item and code block, and styling dozens of them cost most of the first frame); the lines
+    are kept, so the layout's passes (height, then drawing) and the style updates of mounting, which leave the style
+    as it was, do not render the Markdown again each time."""
 
     def __init__(self, text: str, **kwargs):
         super().__init__(**kwargs)
         self.text = text
-        self._strips: tuple[int, list[Strip]] | None = None
+        self._strips: tuple[tuple, list[Strip]] | None = None
+        self._style: Style | None = None
 
     def update(self, text: str) -> None:
         self.text = text
@@ -35,14 +38,17 @@ class MarkdownText(Widget):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips = None
+        self._style = None
 
     def lines_for(self, width: int) -> list[Strip]:
-        if self._strips is None or self._strips[0] != width:
+        if self._style is None:
+            self._style = self.rich_style
+        style = self._style
+        if self._strips is None or self._strips[0] != (width, style):
             console = self.app.console
             options = console.options.update(width=max(1, width), highlight=False)
-            lines = console.render_lines(rendered(self.text), options, style=self.rich_style, pad=True)
-            self._strips = (width, [Strip(line, width) for line in lines])
+            lines = console.render_lines(rendered(self.text), options, style=style, pad=True)
+            self._strips = ((width, style), [Strip(line, width) for line in lines])
         return self._strips[1]
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
@@ -68,6 +74,12 @@ class StepText(MarkdownText):
 
 class LessonView(VerticalScroll, can_focus=True):
     """Shows one lesson. The screen tells it which step is current and when a step's text changed."""
+
+    # The scrollbar's room kept whether or not a lesson overflows: the text is laid out (and its Markdown rendered)
+    # at one width, not once without the scrollbar and again with it.
+    DEFAULT_CSS = """
+    LessonView { scrollbar-gutter: stable; }
+    """
 
     def __init__(self, progress: Progress, step: Step | None = None, **kwargs):
         super().__init__(**kwargs)
