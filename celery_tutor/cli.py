@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import stat
 import sys
 import traceback
 from collections import deque
@@ -17,7 +19,7 @@ from rich.tree import Tree
 
 from celery_tutor import __version__
 from celery_tutor.course import Course, LessonError, load_course
-from celery_tutor.course.loader import lint
+from celery_tutor.course.loader import COURSE_FILE, lint, unreadable_dir
 from celery_tutor.lab.errors import LabError
 from celery_tutor.paths import lessons_dir, log_dir
 
@@ -30,8 +32,30 @@ class UsageError(Exception):
     """Bad input on the command line: one line, exit status 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, its usage errors in one line with the way out like every other bad input, not usage + error."""
+
+    def error(self, message: str):
+        err.print(f"{self.prog}: {message}; `{self.prog} --help` says what it takes", markup=False)
+        self.exit(2)
+
+
+def _whole(what: str, low: int, high: int | None = None):
+    """An argparse type: a whole number from `low` (to `high`), whose error says which."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            span = f" from {low} to {high}" if high is not None else f", {low} or more"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}: give a whole number{span}")
+        return value
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="celery-tutor",
+    parser = _Parser(prog="celery-tutor",
                                      description="Follow the Celery + RabbitMQ study notes, for real, in Docker.")
     parser.add_argument("--version", action="version", version=f"celery-tutor {__version__}")
     parser.add_argument("--lessons", type=Path, metavar="DIR", help="a lessons directory other than the shipped one")
@@ -81,14 +105,15 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve the tutor in a browser, one lab per connection")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_whole("a port", 1, 65535), default=8000)
     serve.add_argument("--engines", nargs="+", metavar="URL",
                        help="Docker engines to spread the labs over, in turn (default: --engine or the local one)")
     serve.add_argument("--public-url", metavar="URL", help="the URL browsers use, when behind a proxy")
 
     doctor = commands.add_parser("doctor", help="check this machine for the course (or a room of N labs)")
     lab_option(doctor)
-    doctor.add_argument("--labs", type=int, default=1, metavar="N", help="how many labs the machine should hold")
+    doctor.add_argument("--labs", type=_whole("a number of labs", 1), default=1, metavar="N",
+                        help="how many labs the machine should hold")
     return parser
 
 
@@ -183,6 +208,23 @@ def _status_table(lab) -> Table:
 def cmd_lab(args) -> int:
     if args.action in ("export", "import") and args.file is None:
         raise UsageError(f"lab {args.action} needs a FILE, e.g. celery-tutor lab {args.action} celery-tutor-kit.tar.gz")
+    if args.file is not None and args.action not in ("export", "import"):
+        # `lab down alice` reads as naming the lab, and would take down the default one.
+        raise UsageError(f"lab {args.action} takes no FILE ({args.file}); to name the lab: "
+                         f"celery-tutor lab {args.action} --lab {args.file}")
+    if args.at and args.action not in ("up", "reset"):
+        raise UsageError(f"--at goes with lab up and lab reset: celery-tutor lab up --at {args.at}")
+    if args.all and args.action != "down":
+        raise UsageError("--all goes with lab down only; `celery-tutor lab list` shows every lab")
+    if args.action in ("export", "import"):
+        _check_kit(args.action, args.file)
+    if args.at:
+        from celery_tutor.engine.selection import SelectionError, select_steps
+
+        try:  # before the lab is touched: a mistyped step must not cost a lab's worth of containers
+            select_steps(_course(args), args.at, None)
+        except SelectionError as exc:
+            raise UsageError(str(exc)) from None
     if args.action == "list":
         return _lab_list(args)
     if args.action == "down" and args.all:
@@ -204,10 +246,22 @@ def cmd_lab(args) -> int:
                 return 1
         console.print(_status_table(lab))
     elif args.action == "status":
+        from celery_tutor.lab.lab import list_labs
+
+        if lab.name not in {summary.name for summary in list_labs(lab.client)}:
+            up = "celery-tutor lab up" + (f" --lab {args.lab}" if args.lab else "")
+            raise UsageError(f"no lab {lab.name!r} on this engine; `{up}` makes it, "
+                             "`celery-tutor lab list` shows the labs there are")
         console.print(_status_table(lab))
     elif args.action == "down":
         removed = lab.down()
-        console.print(f"lab {lab.name} is down ({removed} container(s) and network(s) removed)")
+        if removed:
+            console.print(f"lab {lab.name} is down ({removed} container(s) and network(s) removed)")
+        else:
+            # Idempotent, as `docker compose down` is: a teacher's cleanup, run twice, must not fail the second
+            # time; the words still show a mistyped name.
+            console.print(f"no lab {lab.name!r} on this engine, nothing to remove "
+                          "(`celery-tutor lab list` shows the labs there are)")
     elif args.action == "export":
         lab.image.ensure(_build_progress()[1])
         progress, report = _build_progress()
@@ -222,6 +276,36 @@ def cmd_lab(args) -> int:
             err.print("note: the kit was made by another version of celery-tutor; this version will want to rebuild "
                       "the image, which needs the network")
     return 0
+
+
+def _check_kit(action: str, path: Path) -> None:
+    """A kit that cannot be read (import) or written (export), refused before the engine builds or loads anything."""
+    made_by = "give the path of a file made by `celery-tutor lab export`"
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None
+    except OSError as exc:
+        raise UsageError(f"cannot reach {path} ({exc.strerror}); give a path you can reach") from None
+    if action == "import":
+        if mode is None:
+            raise UsageError(f"no such kit file: {path}; {made_by}")
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"{path} is a directory, not a kit file; {made_by}")
+        if not os.access(path, os.R_OK):
+            raise UsageError(f"cannot read the kit {path} (permission denied); make it readable (chmod a+r {path}) "
+                             "or copy it somewhere you can read")
+        return
+    if mode is not None and stat.S_ISDIR(mode):
+        raise UsageError(f"{path} is a directory; give the kit a file name: "
+                         f"celery-tutor lab export {path / 'celery-tutor-kit.tar.gz'}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {path}: no directory {folder}; make it (mkdir -p {folder}) "
+                         "or give another path")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write {path}: {folder} is not writable by you; give a path in a directory "
+                         "you can write, e.g. ~/celery-tutor-kit.tar.gz")
 
 
 def _lab_list(args) -> int:
@@ -312,7 +396,9 @@ def cmd_verify(args) -> int:
     try:
         replay, steps = select_steps(course, args.start, args.end)
     except SelectionError as exc:
-        raise UsageError(str(exc)) from None
+        # select_steps names a range given backwards; the way out is to turn it round.
+        backwards = "comes before" in str(exc)
+        raise UsageError(f"{exc}; swap them: --from {args.end} --to {args.start}" if backwards else str(exc)) from None
     lab = _lab(args, args.lab)
     progress_bar, report = _build_progress()
     with progress_bar:
@@ -435,6 +521,7 @@ def cmd_serve(args) -> int:
     from celery_tutor.lab.engine import connect
     from celery_tutor.serve import TutorServer
 
+    _check_listen(args.host, args.port)
     engines = args.engines or [args.engine]
     for engine in engines:
         connect(engine)  # refuse at once, with the reason, if an engine cannot be reached
@@ -442,6 +529,38 @@ def cmd_serve(args) -> int:
     TutorServer(host=args.host, port=args.port, engines=engines, lessons=args.lessons,
                 public_url=args.public_url).serve()
     return 0
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Refuse an address serve cannot listen on before it announces it: bound as asyncio's create_server binds."""
+    import errno
+    import socket
+
+    try:
+        probes = []
+        try:
+            for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                                      flags=socket.AI_PASSIVE):
+                try:
+                    probe = socket.socket(family, kind, proto)
+                except OSError:
+                    continue  # a family this machine lacks: create_server skips it too
+                probes.append(probe)
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind(address)
+        finally:
+            for probe in probes:
+                probe.close()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            fix = f"choose another port with --port, or stop what listens on {port} (ss -ltnp shows it)"
+        elif exc.errno == errno.EACCES:
+            fix = "ports below 1024 need root: choose --port 8000"
+        else:
+            fix = "give --host an address of this machine: 127.0.0.1, or 0.0.0.0 for every interface"
+        raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); {fix}") from None
 
 
 # --- doctor -------------------------------------------------------------------------------------------------
@@ -464,11 +583,7 @@ def cmd_doctor(args) -> int:
         mark = "[green]OK[/]" if ok else "[red]!![/]"
         console.print(f"{mark}  {text}" + (f"\n    what to do: {fix}" if fix and not ok else ""))
 
-    try:
-        client = connect(args.engine)
-    except LabError as exc:
-        line(False, exc.reason, exc.fix)
-        return 1
+    client = connect(args.engine)  # without it nothing else can be checked: the one line of every command, exit 2
     info = client.info()
     version = client.version()
     line(True, f"Docker engine {version.get('Version')} (API {version.get('ApiVersion')}) at "
@@ -559,22 +674,86 @@ def _log_unexpected() -> Path:
     return path
 
 
+def _check_lessons_option(path: Path) -> None:
+    """A --lessons that is no lessons directory this user can read, refused before anything is loaded from it."""
+    fix = "give the folder that holds course.yaml, or leave --lessons out for the shipped lessons"
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise UsageError(f"--lessons {path}: no such directory; {fix}") from None
+    except OSError as exc:
+        raise UsageError(f"--lessons {path}: cannot reach it ({exc.strerror}); make the directories above it "
+                         "searchable (chmod a+x) or copy the lessons somewhere you can read") from None
+    if not stat.S_ISDIR(mode):
+        raise UsageError(f"--lessons {path} is a file, not a directory; {fix}")
+    unreadable = unreadable_dir(path)
+    if unreadable:
+        raise UsageError(f"--lessons {path}: {unreadable.message}")
+    if not (path / COURSE_FILE).is_file():
+        raise UsageError(f"--lessons {path} has no {COURSE_FILE}, so it holds no course; {fix}")
+
+
+def _check_lab_name(args) -> None:
+    """A lab name that cannot be one, refused before anything is made or saved under it (it names containers and
+    the progress file)."""
+    from celery_tutor.lab.naming import name_problem
+
+    if getattr(args, "lab", None) is not None:
+        name = args.lab
+        given, fix = "--lab", "give another, e.g. --lab alice"
+    elif (hasattr(args, "lab") or args.command is None) and os.environ.get("CELERY_TUTOR_LAB"):
+        name = os.environ["CELERY_TUTOR_LAB"]
+        given, fix = "CELERY_TUTOR_LAB=", "set it to another, e.g. CELERY_TUTOR_LAB=alice, or unset it"
+    else:
+        return
+    problem = name_problem(name)
+    if problem:
+        shown = name if len(name) <= 48 else name[:40] + "…"
+        raise UsageError(f"{given}{'' if given.endswith('=') else ' '}{shown!r} {problem}; {fix}")
+
+
+def _check_state_dir(write: bool) -> None:
+    """A progress directory that cannot be read (or written), refused at once rather than at the first save."""
+    from celery_tutor.engine.progress import state_dir
+
+    directory = state_dir()
+    named = f"CELERY_TUTOR_STATE_DIR={directory}" if os.environ.get("CELERY_TUTOR_STATE_DIR") else str(directory)
+    fix = "point CELERY_TUTOR_STATE_DIR at a directory you can write (it is made if missing)"
+    for path in (directory, *directory.parents):
+        try:
+            mode = os.stat(path).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            raise UsageError(f"{named}: cannot reach {path} ({exc.strerror}); {fix}") from None
+        where = "it" if path == directory else path
+        if not stat.S_ISDIR(mode):
+            raise UsageError(f"{named}: {where} is a file, not a directory; {fix}")
+        if write and not os.access(path, os.W_OK | os.X_OK):
+            raise UsageError(f"{named}: {where} is not writable by you; {fix}")
+        return
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = COMMANDS[args.command or "start"]
     try:
-        if args.lessons is not None and not args.lessons.is_dir():
-            raise UsageError(f"--lessons {args.lessons}: no such directory")
+        if args.lessons is not None:
+            _check_lessons_option(args.lessons)
+        _check_lab_name(args)
+        if (args.command or "start") in ("start", "progress", "reset"):
+            _check_state_dir(write=args.command != "progress")
         return command(args)
     except LessonError as exc:
+        if len(exc.problems) == 1:
+            err.print(str(exc.problems[0]), markup=False)  # one problem, one line: file:line says where to fix it
+            return 2
         for problem in exc.problems:
             err.print(str(problem), markup=False)
         err.print("the lessons have problems; fix them, or run `celery-tutor lint` for the full list")
         return 2
     except LabError as exc:
-        err.print(f"celery-tutor: {exc.reason}", markup=False)
-        if exc.fix:
-            err.print(f"  what to do: {exc.fix}", markup=False)
+        err.print(f"celery-tutor: {exc.reason}" + (f"; what to do: {exc.fix}" if exc.fix else ""), markup=False)
         return exc.exit_code
     except UsageError as exc:
         err.print(f"celery-tutor: {exc}", markup=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -18,6 +19,8 @@ def read_text(path: Path) -> tuple[str | None, Problem | None]:
     """A lesson file's text, or the problem that stops it being read."""
     try:
         data = path.read_bytes()
+    except PermissionError as exc:
+        return None, Problem(path, 1, f"cannot read the file ({exc.strerror}); make it readable: chmod a+r {path}")
     except OSError as exc:
         return None, Problem(path, 1, f"cannot read the file: {exc.strerror or exc}")
     try:
@@ -25,6 +28,19 @@ def read_text(path: Path) -> tuple[str | None, Problem | None]:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         return None, Problem(path, line, f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8")
+
+
+def unreadable_dir(root: Path) -> Problem | None:
+    """Why the lessons directory cannot be read, if it cannot: glob would call it empty, is_file raise."""
+    try:
+        os.listdir(root)
+        os.stat(root / COURSE_FILE)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return Problem(root, 1, f"cannot read the lessons directory ({exc.strerror}); make it readable "
+                                f"(chmod -R a+rX {root}) or copy the lessons somewhere you can read")
+    return None
 
 
 def _read_course_file(root: Path) -> tuple[dict, list[Problem]]:
@@ -75,13 +91,18 @@ def parse_file(path: Path, nodes: list[str]) -> tuple[Lesson | None, list[Proble
 
 def check_course(root: Path) -> tuple[Course | None, list[Problem]]:
     """Load the whole course; returns it (None when unusable) with every problem in any file."""
+    unreadable = unreadable_dir(root)
+    if unreadable:
+        return None, [unreadable]
     data, problems = _read_course_file(root)
     nodes = data.get("nodes", DEFAULT_NODES)
     by_id: dict[str, Lesson] = {}
+    unread = False
     for path in sorted(root.glob("*.md")):
         lesson, found = parse_file(path, nodes)
         problems += found
         if lesson is None:
+            unread = unread or not os.access(path, os.R_OK)
             continue
         if lesson.id in by_id:
             problems.append(Problem(path, 1, f"lesson id {lesson.id!r} is also used by {by_id[lesson.id].path.name}"))
@@ -98,7 +119,9 @@ def check_course(root: Path) -> tuple[Course | None, list[Problem]]:
             if lesson_id in listed:
                 problems.append(Problem(course_path, 1, f"lesson {lesson_id!r} is listed twice"))
             elif lesson_id not in by_id:
-                problems.append(Problem(course_path, 1, f"lesson {lesson_id!r} is listed but no lesson file has that id"))
+                if not unread:  # a file that could not be read may be the one with that id: its own line says so
+                    problems.append(Problem(course_path, 1,
+                                            f"lesson {lesson_id!r} is listed but no lesson file has that id"))
             else:
                 lessons.append(by_id[lesson_id])
             listed.add(lesson_id)
