@@ -396,9 +396,7 @@ def cmd_verify(args) -> int:
     try:
         replay, steps = select_steps(course, args.start, args.end)
     except SelectionError as exc:
-        # select_steps names a range given backwards; the way out is to turn it round.
-        backwards = "comes before" in str(exc)
-        raise UsageError(f"{exc}; swap them: --from {args.end} --to {args.start}" if backwards else str(exc)) from None
+        raise UsageError(str(exc)) from None
     lab = _lab(args, args.lab)
     progress_bar, report = _build_progress()
     with progress_bar:
@@ -624,6 +622,11 @@ def cmd_doctor(args) -> int:
 # --- start --------------------------------------------------------------------------------------------------
 
 def cmd_start(args) -> int:
+    if args.engine is not None and not args.engine.strip():
+        # The app would meet it only after it opens, as a banner: refused here as every other command refuses it.
+        from celery_tutor.lab.engine import connect
+
+        connect(args.engine)  # raises DockerUnavailable before any contact; imported only on this wrong path
     try:
         from celery_tutor.app import run_app
     except ImportError:
@@ -666,11 +669,22 @@ COMMANDS = {"lessons": cmd_lessons, "lint": cmd_lint, "lab": cmd_lab, "verify": 
 
 
 def _log_unexpected() -> Path:
+    """Writes the traceback of the error being handled to the log file, and nowhere else: a logger of its own, not
+    the root's, which textual-serve has already pointed at the terminal (where basicConfig would change nothing)."""
     directory = log_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "celery-tutor.log"
-    logging.basicConfig(filename=path, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logging.error("unexpected error: %s", traceback.format_exc())
+    logger = logging.getLogger("celery-tutor.unexpected")
+    logger.propagate = False
+    logger.setLevel(logging.ERROR)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    try:
+        logger.error("unexpected error: %s", traceback.format_exc())
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
     return path
 
 
@@ -762,8 +776,11 @@ def main(argv: list[str] | None = None) -> int:
         err.print("interrupted")
         return 130
     except Exception as exc:
-        path = _log_unexpected()
-        err.print(f"celery-tutor: unexpected error ({type(exc).__name__}: {str(exc)[:120]}); details in {path}",
+        try:
+            details = f"details in {_log_unexpected()}"
+        except OSError as unwritable:  # the one line all the same, not a second traceback
+            details = f"no details kept, the log cannot be written ({unwritable.strerror or unwritable})"
+        err.print(f"celery-tutor: unexpected error ({type(exc).__name__}: {str(exc)[:120]}); {details}",
                   markup=False)
         return 1
 

@@ -68,6 +68,8 @@ CASES = [
     *[case(f"engine-{name}", ["--engine", url, "doctor"], (f"--engine {url}", what), fix)
       for name, url, what, fix in ENGINES],
     case("engine-empty", ["--engine", "", "lab", "status"], "--engine is empty", "leave --engine out"),
+    case("engine-empty-start", ["--engine", "", "start", "--lab", "{lab}"], "--engine is empty",
+         "leave --engine out"),
     case("serve-engines-bad", ["serve", "--port", "{free}", "--engines", "garbage://x"], "garbage://x",
          "write it as unix://"),
     case("docker-tls-without-certificates", ["lab", "status"], "lacks the client certificates", "DOCKER_CERT_PATH",
@@ -323,9 +325,87 @@ def test_what_this_user_may_not_read_or_write_is_one_line(as_nobody, closed_plac
     assert_one_line(result, what.format_map(values), fix.format_map(values))
 
 
+@pytest.mark.parametrize("inside", ["", "course.yaml"], ids=["directory", "file"])
+def test_lint_names_a_path_behind_a_closed_directory(as_nobody, closed_places, inside):
+    path = closed_places["behind_closed"] / inside if inside else closed_places["behind_closed"]
+    result = as_nobody("lint", str(path))
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr[-3000:]
+    assert result.returncode == 1
+    assert f"{path}:1: cannot read it (Permission denied)" in result.stdout, result.stdout
+    assert "chmod a+x" in result.stdout
+
+
 def test_lint_names_an_unreadable_directory(as_nobody, closed_places):
     locked = closed_places["locked"]
     result = as_nobody("lint", str(locked))
     assert "Traceback" not in result.stdout + result.stderr
     assert result.returncode == 1
     assert f"{locked}:1: cannot read the lessons directory (Permission denied)" in result.stdout
+
+
+# --- one rule, one message, one log: in-process -------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["", "l" * 100, "Bad Name!", "-rf", "../x", "alice\n"],
+                         ids=["empty", "too-long", "space", "leading-dash", "a-path", "trailing-newline"])
+def test_lab_refuses_a_name_with_the_cli_s_own_words(name):
+    from celery_tutor.lab.errors import LabError
+    from celery_tutor.lab.lab import Lab
+    from celery_tutor.lab.naming import name_problem
+
+    problem = name_problem(name)
+    assert problem, f"{name!r} passes as a lab name"
+    with pytest.raises(LabError) as refused:
+        Lab(None, name=name)  # refused before the client is touched
+    assert problem in refused.value.reason and "--lab alice" in refused.value.fix
+
+
+def test_a_backwards_range_says_to_swap_it_wherever_it_is_shown():
+    from celery_tutor.course import load_course
+    from celery_tutor.engine.selection import SelectionError, select_steps
+
+    with pytest.raises(SelectionError) as refused:
+        select_steps(load_course(), "2", "1")
+    assert str(refused.value) == "--to 1 comes before --from 2 in the course; swap them: --from 1 --to 2"
+
+
+def test_an_unexpected_error_under_serve_is_one_line_naming_the_log(monkeypatch, tmp_path, capfd):
+    import asyncio
+    import logging
+    import signal
+
+    from aiohttp import web
+
+    from celery_tutor import cli
+
+    def fails(app, *args, **kwargs):
+        app.close()  # the coroutine that would have made the web app
+        raise RuntimeError("the web server fell over")
+
+    # The engine and the lessons pass; the error comes after textual-serve has set up logging to the terminal.
+    monkeypatch.setattr("celery_tutor.lab.engine.connect", lambda *args, **kwargs: None)
+    monkeypatch.setattr(web, "run_app", fails)
+    monkeypatch.setattr(cli, "log_dir", lambda: tmp_path / "logs")
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    root.handlers[:] = []  # pytest's own capture would keep textual-serve's basicConfig from taking the terminal
+    loop = asyncio.new_event_loop()  # serve adds its signal handlers to it, taken off again below
+    asyncio.set_event_loop(loop)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    try:
+        code = cli.main(["serve", "--port", str(port)])
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        loop.close()
+        asyncio.set_event_loop(None)
+        root.handlers[:], root.level = handlers, level
+    out, errors = capfd.readouterr()
+    log = tmp_path / "logs" / "celery-tutor.log"
+    assert code == 1
+    assert "Traceback" not in out + errors and "fell over" not in out, out
+    lines = errors.splitlines()
+    assert len(lines) == 1 and "RuntimeError: the web server fell over" in lines[0], errors
+    assert f"details in {log}" in lines[0]
+    assert "Traceback" in log.read_text() and "fell over" in log.read_text()

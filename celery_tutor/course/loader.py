@@ -155,6 +155,15 @@ def lint(paths: list[Path]) -> list[Problem]:
     """Every problem in the given lesson directories or files."""
     problems: list[Problem] = []
     for path in paths:
+        try:
+            os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            pass  # said below
+        except OSError as exc:  # a directory above it this user may not enter, a name too long: is_dir would raise
+            fix = (": a directory above it is closed to you; make it searchable (chmod a+x) or copy the lessons "
+                   "somewhere you can read" if isinstance(exc, PermissionError) else "")
+            problems.append(Problem(path, 1, f"cannot read it ({exc.strerror or exc}){fix}"))
+            continue
         if path.is_dir():
             problems += check_course(path)[1]
         elif path.is_file():

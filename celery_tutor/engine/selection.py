@@ -31,5 +31,6 @@ def select_steps(course: Course, start: str | None = None, end: str | None = Non
     first = steps.index(_matching(course, start)[0]) if start else 0
     last = steps.index(_matching(course, end)[-1]) if end else len(steps) - 1
     if last < first:
-        raise SelectionError(f"--to {end} comes before --from {start} in the course")
+        raise SelectionError(f"--to {end} comes before --from {start} in the course; "
+                             f"swap them: --from {end} --to {start}")
     return steps[:first], steps[first : last + 1]

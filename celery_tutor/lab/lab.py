@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import re
 import time
 from dataclasses import dataclass
 from typing import Iterable
@@ -13,12 +12,11 @@ from docker.errors import APIError, NotFound
 
 from celery_tutor.lab.errors import LabError, NameTaken, NodeNotRunning
 from celery_tutor.lab.image import LABEL, LabImage, ProgressCallback
-from celery_tutor.lab.naming import DEFAULT_NAME, default_name  # noqa: F401 (re-exported)
+from celery_tutor.lab.naming import DEFAULT_NAME, default_name, name_problem  # noqa: F401 (re-exported)
 from celery_tutor.lab.node import Node
 
 NODE_LABEL = "celery-tutor.node"
 OWNER_LABEL = "celery-tutor.owner"
-_LAB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$")
 NODES = ("celery-1", "celery-2", "celery-3")
 
 
@@ -67,9 +65,9 @@ class Lab:
 
     def __init__(self, client: docker.DockerClient, name: str = DEFAULT_NAME, nodes: Iterable[str] = NODES,
                  image: LabImage | None = None, isolated: bool = False):
-        if not _LAB_NAME.match(name or ""):
-            raise LabError(f"{name!r} cannot be a lab name",
-                           "use letters, digits, '.', '_' and '-', starting with a letter or digit")
+        problem = name_problem(name or "")
+        if problem:
+            raise LabError(f"{name!r} {problem}", "give the lab another name, e.g. --lab alice")
         self.client = client
         self.name = name
         self.isolated = isolated  # an internal network: the nodes reach each other and nothing else

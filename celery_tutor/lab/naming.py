@@ -6,8 +6,8 @@ import os
 import re
 
 DEFAULT_NAME = "celery-tutor"
-MAX_LENGTH = 41  # the longest name Lab accepts (lab.py's _LAB_NAME)
-_CHARACTERS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+MAX_LENGTH = 41
+_CHARACTERS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def default_name() -> str:
@@ -21,6 +21,6 @@ def name_problem(name: str) -> str | None:
         return "is empty"
     if len(name) > MAX_LENGTH:
         return f"is {len(name)} characters long, more than the {MAX_LENGTH} a lab name may have"
-    if not _CHARACTERS.match(name):
+    if not _CHARACTERS.fullmatch(name):  # match's $ would let a trailing newline through
         return "cannot be a lab name: use letters, digits, '.', '_' and '-', starting with a letter or digit"
     return None
