@@ -68,7 +68,8 @@ def _parser() -> argparse.ArgumentParser:
 
     start = commands.add_parser("start", help="open the tutor (the default)")
     lab_option(start)
-    start.add_argument("--at", metavar="STEP", help="jump to this step, replaying the earlier steps' solutions")
+    start.add_argument("--at", metavar="STEP",
+                       help="jump to this step: a fresh lab, the earlier steps' solutions replayed")
 
     lessons = commands.add_parser("lessons", help="print the course as a tree")
     lessons.add_argument("--json", action="store_true", help="machine-readable output")
@@ -331,28 +332,31 @@ def _lab_down_all(args) -> int:
     return 0
 
 
-def _fast_forward(args, lab, target: str) -> int:
-    """Replay the solutions (and checks) of every step before `target`, so the lab is as if they were done."""
+def _fast_forward(args, lab, target: str, reset: bool = False) -> int:
+    """Replay the solutions (and checks) of every step before `target`, so the lab is as if they were done; with
+    `reset`, on a lab made afresh first (the app's "rebuild the lab to this step" is the same engine.rebuild)."""
+    from celery_tutor.engine.rebuild import rebuild
     from celery_tutor.engine.runner import StepRunner
     from celery_tutor.engine.selection import SelectionError, select_steps
-    from celery_tutor.engine.verify import verify
 
     try:
         replay, _ = select_steps(_course(args), target, None)
     except SelectionError as exc:
         raise UsageError(str(exc)) from None
+    if reset:
+        err.print(f"starting lab {lab.name} afresh at {target}: its containers are removed, the steps before "
+                  "replayed", markup=False)
     progress = Progress(TextColumn("[bold]replaying[/]"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.description}"), TimeElapsedColumn(), console=err)
     with progress:
         reporter = _VerifyReporter(progress, progress.add_task("", total=len(replay)), len(replay))
         runner = StepRunner(lab, on_output=reporter.output)
         try:
-            outcomes = verify(runner, replay, [], reporter)
+            rebuilt = rebuild(lab, runner, replay, reporter, reset=reset)
         finally:
             runner.close()
-    failed = [outcome for outcome in outcomes if not outcome.passed]
-    if failed:
-        err.print(f"[red]could not replay {failed[0].step.full_id}[/]: {failed[0].reason}")
+    if not rebuilt.ok:
+        err.print(f"[red]the replay failed[/]: {rebuilt.reason}")
         return 1
     console.print(f"the lab is ready at {target} ({len(replay)} step(s) replayed)")
     return 0
@@ -640,7 +644,7 @@ def cmd_start(args) -> int:
 
 
 def _start_at(args, course: Course, target: str) -> int:
-    """`start --at STEP`: bring the lab up, replay the steps before STEP, and open the tutor there, those steps
+    """`start --at STEP`: make the lab afresh, replay the steps before STEP, and open the tutor there, those steps
     marked passed (and done by the tutor) in the learner's progress."""
     from celery_tutor.engine.progress import Progress as LearnerProgress
     from celery_tutor.engine.selection import SelectionError, select_steps
@@ -652,8 +656,9 @@ def _start_at(args, course: Course, target: str) -> int:
     lab = _lab(args)
     progress_bar, report = _build_progress()
     with progress_bar:
-        lab.up(report)
-    if _fast_forward(args, lab, target) != 0:
+        lab.image.ensure(report)
+    # A fresh lab: replayed on top of a lab that is further on, or missing a node, the steps may not even pass.
+    if _fast_forward(args, lab, target, reset=True) != 0:
         return 1
     progress = LearnerProgress.for_lab(lab.name)
     for step in replay:

@@ -23,6 +23,7 @@ from celery_tutor.app.progress import Progress
 from celery_tutor.app.screens.main import SHELL, MainScreen
 from celery_tutor.app.widgets.status_bar import NodeState
 from celery_tutor.course.model import Course
+from celery_tutor.engine.rebuild import step_label
 
 FLUSH_SECONDS = 0.05  # output reaches the panes in batches this far apart, never line by line
 LOG_DIR = "/var/log/celery-tutor"  # lab.node.LOG_DIR, where background jobs log (not imported: docker-py)
@@ -126,6 +127,8 @@ class TutorApp(App):
         self.progress.save()
         for stop in list(self._follows.values()):
             stop.set()
+        if self.main is not None:
+            self.main.cancel_rebuild()
         if self.runner is not None:
             for ending in (self.runner.interrupt, self.runner.close):
                 try:
@@ -212,22 +215,10 @@ class TutorApp(App):
 
     def on_status_probed(self, message: msg.StatusProbed) -> None:
         self.main.status_bar.show_nodes(message.nodes)
-        if not self._reconciled:
-            self._reconciled = True
-            self._reconcile(message.nodes)
+        self.main.lab_probed(message.nodes, first=not self._reconciled)
+        self._reconciled = True
         for node, name in message.logs:
             self.follow(node, name, f"{LOG_DIR}/{name}.log")
-
-    def _reconcile(self, nodes) -> None:
-        """Resuming: if the learner's progress says the lab was built but a node is gone, say which and how to
-        rebuild the lab to where they are (the earlier steps' solutions replayed)."""
-        if not any(self.progress.passed(step.full_id) for step in self.course.steps()):
-            return
-        gone = [node.name for node in nodes if node.state == "absent"]
-        if gone and self.progress.current:
-            self.notify(f"{', '.join(gone)} {'is' if len(gone) == 1 else 'are'} gone, so the lab no longer matches your "
-                        f"progress. To rebuild it to here, quit and run: celery-tutor start --lab {self.lab_name} "
-                        f"--at {self.progress.current}", title="The lab has changed", severity="warning", timeout=30)
 
     # --- background jobs: their log in a pane of its own ------------------------------------------------------
 
@@ -287,7 +278,8 @@ class TutorApp(App):
 
     def key_table(self) -> list[tuple[str, str]]:
         keys = [(self.get_key_display(b), b.tooltip or b.description) for b in MainScreen.BINDINGS if b.show]
-        keys += [("[  ]", "The previous / next output tab"),
+        keys += [("b", "Rebuild the lab to this step, replaying the earlier steps"),
+                 ("[  ]", "The previous / next output tab"),
                  ("end", "Follow the end of an output pane again, after scrolling up"),
                  ("esc", "Leave the command line: the keys above work again"),
                  ("↑ ↓", "In the command line: earlier and later commands"),
@@ -319,6 +311,11 @@ class TutorApp(App):
         yield SystemCommand("Interrupt", "Ctrl+C to the running command", self.action_interrupt)
         yield SystemCommand("Connect to Docker again", "After fixing what the banner says (ctrl+r)",
                             self.action_reconnect)
+        yield SystemCommand("Rebuild the lab to this step", "Fresh containers, the earlier steps replayed (b)",
+                            main.action_rebuild)
+        for step in main.steps:  # found by typing, not listed: "jump signatures"
+            yield SystemCommand(f"Jump to {step_label(step)}", f"{step.full_id}; the steps before it are replayed "
+                                "if the lab is not there yet", lambda step=step: main.jump_to(step), discover=False)
         yield SystemCommand("Help", "Keys and how the tutor works (?)", self.action_help)
 
     # --- errors: logged, one line on the screen, never a traceback ------------------------------------------

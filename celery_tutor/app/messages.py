@@ -52,11 +52,12 @@ class BackgroundStarted(Message):
 
 @dataclass
 class RunFinished(Message):
-    """A step's actions ran; `reason` says why they failed, if they did."""
+    """A step's actions ran; `reason` says why they failed, if they did, and `gone` which nodes it found gone."""
 
     step: Any
     ok: bool
     reason: str = ""
+    gone: list[tuple[str, str]] = field(default_factory=list)  # (node, container state)
 
 
 @dataclass
@@ -81,6 +82,26 @@ class CheckFinished(Message):
     passed: bool
     reason: str
     interrupted: bool = False
+    gone: list[tuple[str, str]] = field(default_factory=list)  # (node, container state), when it failed
+
+
+@dataclass
+class RebuildProgress(Message):
+    """The rebuild worker reached a phase (reset, solution, check) of the `done + 1`-th of `total` steps."""
+
+    done: int
+    total: int
+    step: Any
+    phase: str
+
+
+@dataclass
+class RebuildFinished(Message):
+    """The rebuild ended: `rebuilt` (engine.rebuild.Rebuilt) says how far it got and why it stopped."""
+
+    plan: Any
+    rebuilt: Any
+    go: bool  # the learner asked for the target step: show it once the lab is there
 
 
 @dataclass

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
-from celery_tutor.course.model import Step
+from celery_tutor.course.model import Block, Step
 from celery_tutor.engine.runner import StepRunner
 
 
@@ -28,7 +28,8 @@ class Reporter(Protocol):
     def finished(self, outcome: StepOutcome) -> None: ...
 
 
-def verify_step(runner: StepRunner, step: Step, reporter: Reporter, prove_fails_first: bool = True) -> StepOutcome:
+def verify_step(runner: StepRunner, step: Step, reporter: Reporter, prove_fails_first: bool = True,
+                on_block: Callable[[Block], None] | None = None) -> StepOutcome:
     """Check (must fail), solve, check (must pass): Instruqt's track test for one step."""
     outcome = StepOutcome(step, passed=False, replayed=not prove_fails_first)
     runner.begin_step(step)
@@ -43,7 +44,7 @@ def verify_step(runner: StepRunner, step: Step, reporter: Reporter, prove_fails_
             return outcome
     reporter.phase(step, "solution")
     started = time.monotonic()
-    done = runner.run_actions(step, include_solution=True)
+    done = runner.run_actions(step, include_solution=True, on_block=on_block)
     outcome.timings["solution"] = time.monotonic() - started
     if not done.ok:
         outcome.reason = f"its solution failed: {done.reason}"
@@ -58,11 +59,13 @@ def verify_step(runner: StepRunner, step: Step, reporter: Reporter, prove_fails_
     return outcome
 
 
-def verify(runner: StepRunner, replay: list[Step], steps: list[Step], reporter: Reporter) -> list[StepOutcome]:
-    """Replay `replay` (solutions and checks), then verify `steps`; stops at the first failure."""
+def verify(runner: StepRunner, replay: list[Step], steps: list[Step], reporter: Reporter,
+           on_block: Callable[[Block], None] | None = None) -> list[StepOutcome]:
+    """Replay `replay` (solutions and checks), then verify `steps`; stops at the first failure. `on_block` is told
+    of each action before it runs (the app echoes the commands of a replay in its panes)."""
     outcomes = []
     for step in replay + steps:
-        outcome = verify_step(runner, step, reporter, prove_fails_first=step not in replay)
+        outcome = verify_step(runner, step, reporter, prove_fails_first=step not in replay, on_block=on_block)
         outcomes.append(outcome)
         reporter.finished(outcome)
         if not outcome.passed:

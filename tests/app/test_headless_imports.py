@@ -11,7 +11,8 @@ import pytest
 HEADLESS = ["celery_tutor.course", "celery_tutor.course.loader", "celery_tutor.course.parser", "celery_tutor.lab",
             "celery_tutor.lab.engine", "celery_tutor.lab.lab", "celery_tutor.lab.node", "celery_tutor.lab.session",
             "celery_tutor.lab.image", "celery_tutor.engine", "celery_tutor.engine.runner",
-            "celery_tutor.engine.verify", "celery_tutor.engine.check", "celery_tutor.cli"]
+            "celery_tutor.engine.verify", "celery_tutor.engine.check", "celery_tutor.engine.rebuild",
+            "celery_tutor.cli"]
 
 
 def test_the_headless_packages_do_not_import_textual():

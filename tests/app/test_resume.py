@@ -1,4 +1,5 @@
-"""Killed mid-step with SIGKILL, started again: progress intact, the tutor resumes there, a lost node is named."""
+"""Killed mid-step with SIGKILL, started again: progress intact, the tutor resumes there, a lost node is named and
+the lab rebuilt to that step."""
 
 from __future__ import annotations
 
@@ -50,7 +51,11 @@ def test_resume_after_the_tutor_is_killed_mid_step(lab, tmp_path, docker_client)
         screen = second.wait_for("Step 1 of 3", 30)  # back on the step it was killed in
         assert "Install the package" in screen
         assert "✓ Start celery-1" in screen
-        second.wait_for("celery-2 is gone", 30)
-        second.wait_for("celery-tutor start --lab", 5)  # the way to rebuild the lab to here
+        second.wait_for("celery-2 is gone (removed)", 30)  # offered: rebuild the lab to here
+        second.wait_for("Rebuild the lab to step 1-2", 5)
+        second.keys("Enter")
+        second.wait_for("Lab rebuilt", 60)  # the lab afresh, the first step replayed
+        screen = second.wait_for("● celery-2", 10)
+        assert "Install the package" in screen and "Traceback" not in screen
     finally:
         second.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 
 from textual import work
 from textual.app import ComposeResult
@@ -22,6 +24,7 @@ from celery_tutor.app.widgets.output_tabs import OutputTabs
 from celery_tutor.app.widgets.status_bar import StatusBar
 from celery_tutor.app.widgets.step_bar import StepBar
 from celery_tutor.course.model import Course, Step
+from celery_tutor.engine.rebuild import Plan, describe_gone, expected_nodes, gone_nodes, rebuild, step_label
 
 LEARNER_LINE_TIMEOUT = 24 * 3600  # a line the learner typed runs until it ends or they press Ctrl+C
 SHELL = "shell"  # the session the command line types into; its output shows in the node's own pane
@@ -34,7 +37,7 @@ def source_of(block) -> str:
     return f"{block.node}/{name}" if name and name != SHELL else str(block.node)
 
 
-@guarded()
+@guarded("_rebuild_answered")
 class MainScreen(Screen):
     """Screens coordinate, widgets draw: this one owns the current step and the workers that act on it."""
 
@@ -48,6 +51,8 @@ class MainScreen(Screen):
         Binding("d", "do_it", "Do it for me", tooltip="Let the tutor do the whole step, then check it"),
         Binding("slash", "command_line", "Type", tooltip="Type commands yourself: a shell in the node, or the REPL"),
         Binding("e", "edit", "Edit tasks.py", tooltip="Edit tasks.py and write it into the node"),
+        Binding("b", "rebuild", "Rebuild", show=False,
+                tooltip="Rebuild the lab to this step: fresh containers, the earlier steps' solutions replayed"),
         Binding("right_square_bracket", "pane(1)", "Next pane", show=False, tooltip="Show the next output tab"),
         Binding("left_square_bracket", "pane(-1)", "Previous pane", show=False,
                 tooltip="Show the previous output tab"),
@@ -60,7 +65,10 @@ class MainScreen(Screen):
         self.lab_name = lab_name
         self.steps: list[Step] = list(course.steps())
         self.step: Step = progress.saved.resume_step(course) or self.steps[0]
-        self.busy: str | None = None  # "running" or "checking" while a step worker works
+        self.busy: str | None = None  # "running", "checking" or "rebuilding the lab" while a step worker works
+        self.lab_at = self._frontier()  # the index of the step the lab is ready for
+        self._rebuild_cancel: threading.Event | None = None
+        self._running: set[str] = set()  # the nodes the last status probe saw running
         self._idle_timer = None
         self.background_jobs = {block.get("background") for step in self.steps for block in step.actions
                                 if block.get("background")}
@@ -164,11 +172,14 @@ class MainScreen(Screen):
     def _index(self, step: Step) -> int:
         return self.steps.index(step)
 
+    def _frontier(self) -> int:
+        """Where the progress says the lab is: ready for the step after the last one passed."""
+        passed = [index for index, step in enumerate(self.steps) if self.progress.passed(step.full_id)]
+        return passed[-1] + 1 if passed else 0
+
     def reachable(self, step: Step) -> bool:
-        """Steps up to the first one not passed yet; with no lab, every step can be read."""
-        if self.app.lab is None:
-            return True
-        return all(self.progress.passed(earlier.full_id) for earlier in self.steps[: self._index(step)])
+        """Steps up to the one the lab is ready for; with no lab, every step can be read."""
+        return self.app.lab is None or self._index(step) <= self.lab_at
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next":
@@ -302,6 +313,7 @@ class MainScreen(Screen):
         if runner is None:
             return False
         if self.busy:
+            self.cancel_rebuild()  # a replay stops before its next phase; the interrupt ends this one
             runner.interrupt()
             return True
         session = self._session_for(self.output.current_source or "")
@@ -316,7 +328,8 @@ class MainScreen(Screen):
     def run_step(self, step: Step, include_solution: bool) -> None:
         runner = self.app.runner
         result = runner.run_actions(step, include_solution=include_solution, on_block=self._echo)
-        self.post_message(msg.RunFinished(step, result.ok, result.reason))
+        gone = [] if result.ok or runner.cancel.is_set() else self._gone(step)
+        self.post_message(msg.RunFinished(step, result.ok, result.reason, gone))
         if result.ok:
             self._check(step)
 
@@ -342,15 +355,33 @@ class MainScreen(Screen):
                               on_wait=lambda attempt, tries, delay, reason: self.post_message(
                                   msg.CheckWaiting(step, attempt, tries, delay, reason)))
         interrupted = runner.cancel.is_set() and not result.passed
-        self.post_message(msg.CheckFinished(step, result.passed, result.reason, interrupted))
+        gone = [] if result.passed or interrupted else self._gone(step)
+        self.post_message(msg.CheckFinished(step, result.passed, result.reason, interrupted, gone))
+
+    def _gone(self, step: Step) -> list[tuple[str, str]]:
+        """In a step worker, after a failure: the nodes the lab should have by now that do not run."""
+        try:
+            states = [(status.name, status.state) for status in self.app.lab.status()]
+        except Exception:  # the engine went away: the failure's own reason says so already
+            return []
+        return gone_nodes(states, self._expected(max(self.lab_at, self._index(step))))
+
+    def _expected(self, index: int) -> list[str]:
+        return expected_nodes(self.steps[:index])
 
     def on_run_finished(self, message: msg.RunFinished) -> None:
+        self.app.flush_output()  # the command's last lines before its verdict, not a timer tick after it
         self.app.probe_status()
         if message.ok:
             return
         self.busy = None
         if message.step is self.step:
-            self.step_bar.show_run_failed(message.reason)
+            if message.gone:
+                self.step_bar.show_node_gone("The run failed", message.reason, describe_gone(message.gone))
+            else:
+                self.step_bar.show_run_failed(message.reason)
+        if message.gone:
+            self.offer_rebuild(self._rebuild_plan(message.gone))
 
     def on_check_started(self, message: msg.CheckStarted) -> None:
         self.busy = "checking"
@@ -368,6 +399,14 @@ class MainScreen(Screen):
         if message.interrupted:
             self.step_bar.show_note("Check interrupted (ctrl+c). c checks again.")
             return
+        if message.gone:  # not the learner's failure: the lab lost a node
+            if step is self.step:
+                self.step_bar.show_node_gone("Not yet", message.reason, describe_gone(message.gone))
+            self.offer_rebuild(self._rebuild_plan(message.gone))
+            self.app.probe_status()
+            return
+        if message.passed:
+            self.lab_at = max(self.lab_at, self._index(step) + 1)
         failures = self.progress.record(step.full_id, message.passed)
         self.outline.refresh_step(step)
         if step is self.step:
@@ -474,16 +513,113 @@ class MainScreen(Screen):
 
     async def on_outline_step_chosen(self, message: Outline.StepChosen) -> None:
         step = self.course.step(message.step_id)
-        if step is None or step is self.step:
+        if step is not None:
+            await self.jump_to(step)
+
+    async def jump_to(self, step: Step) -> None:
+        """Back, or up to where the lab is: just go. Further: offer to replay the steps in between first."""
+        if step is self.step:
             return
         if self.busy:
             self.app.notify(f"Still {self.busy}: wait for it, or press ctrl+c.", severity="warning")
             return
-        if not self.reachable(step):
-            first = next(s for s in self.steps if not self.progress.passed(s.full_id))
-            self.app.notify(f"Pass “{first.title}” first.", severity="warning")
+        if self.reachable(step):
+            await self.go_to(step)
             return
-        await self.go_to(step)
+        gone = self._gone_now()
+        if gone:  # replaying on a lab that lost a node would fail: it is made afresh
+            self.offer_rebuild(self._rebuild_plan(gone, step), go=True)
+        else:
+            self.offer_rebuild(Plan(step, self.steps[self.lab_at: self._index(step)], reset=False), go=True)
+
+    # --- rebuilding the lab to a step -------------------------------------------------------------------------
+
+    def _gone_now(self) -> list[tuple[str, str]]:
+        """The nodes gone as the last status probe saw them (no Docker call: this runs on the UI thread)."""
+        nodes = self.status_bar.nodes
+        return gone_nodes(((node.name, node.state) for node in nodes), self._expected(self.lab_at))
+
+    def _rebuild_plan(self, gone: list[tuple[str, str]], target: Step | None = None) -> Plan:
+        """A fresh lab brought to `target`; by default to where the learner or the lab is, whichever is further,
+        so the progress's marks and the lab agree again."""
+        if target is None:
+            target = self.steps[min(max(self._index(self.step), self.lab_at), len(self.steps) - 1)]
+        return Plan(target, self.steps[: self._index(target)], reset=True, gone=gone)
+
+    def action_rebuild(self) -> None:
+        if self._can_act():
+            self.offer_rebuild(self._rebuild_plan(self._gone_now(), self.step))
+
+    def offer_rebuild(self, plan: Plan, go: bool = False) -> None:
+        """Ask first (a rebuild removes the containers, or runs steps for the learner); one question at a time."""
+        from celery_tutor.app.screens.rebuild import RebuildScreen
+
+        if any(isinstance(screen, RebuildScreen) for screen in self.app.screen_stack):
+            return
+        ready_for = step_label(self.steps[self.lab_at]) if self.lab_at < len(self.steps) else None
+        self.app.push_screen(RebuildScreen(plan, ready_for), functools.partial(self._rebuild_answered, plan, go))
+
+    def _rebuild_answered(self, plan: Plan, go: bool, rebuild: bool | None) -> None:
+        if not rebuild or not self._can_act():
+            return
+        self.busy = "rebuilding the lab"
+        self._rebuild_cancel = threading.Event()
+        self.step_bar.show_rebuilding(0, len(plan.replay), "", "removing the containers, starting them afresh…"
+                                      if plan.reset else "starting…")
+        self.rebuild_lab(plan, go, self._rebuild_cancel)
+
+    @work(thread=True, group="step", exit_on_error=False)
+    def rebuild_lab(self, plan: Plan, go: bool, cancel: threading.Event) -> None:
+        rebuilt = rebuild(self.app.lab, self.app.runner, plan.replay, _RebuildReporter(self, len(plan.replay)),
+                          reset=plan.reset, cancel=cancel, on_block=self._echo)
+        self.post_message(msg.RebuildFinished(plan, rebuilt, go))
+
+    def cancel_rebuild(self) -> None:
+        """Ctrl+C, or the app closing: a replay would otherwise go on to its next step (and Python waits for it)."""
+        if self._rebuild_cancel is not None:
+            self._rebuild_cancel.set()
+
+    def on_rebuild_progress(self, message: msg.RebuildProgress) -> None:
+        if self.busy:
+            self.step_bar.show_rebuilding(message.done, message.total, step_label(message.step), message.phase)
+
+    async def on_rebuild_finished(self, message: msg.RebuildFinished) -> None:
+        self.busy = None
+        self._rebuild_cancel = None
+        plan, rebuilt = message.plan, message.rebuilt
+        first = self._index(plan.replay[0]) if plan.replay else self._index(plan.target)
+        self.lab_at = 0 if rebuilt.error and plan.reset else first + len(rebuilt.replayed)
+        self.progress.mark_replayed([step.full_id for step in rebuilt.replayed])
+        for step in rebuilt.replayed:
+            self.outline.refresh_step(step)
+        self.app.probe_status()
+        if not rebuilt.ok:
+            self.step_bar.show_rebuild_failed(rebuilt.reason, rebuilt.cancelled)
+            return
+        if message.go:
+            await self.go_to(plan.target)
+        else:
+            self.app.runner.begin_step(self.step)  # the step's checks read what is printed from now on
+            self._show_todo()
+        count = len(rebuilt.replayed)
+        self.app.notify(f"{count} step{'' if count == 1 else 's'} replayed in {rebuilt.seconds:.0f} s: the lab is "
+                        f"ready for {step_label(plan.target)}.", title="Lab rebuilt", timeout=8)
+
+    def lab_probed(self, nodes, first: bool) -> None:
+        """The status probe's word on the lab. At start: does the lab still match the progress (offer a rebuild
+        if not)? Later: did a node go away from outside while nothing ran (say so; a step run would fail)?"""
+        expected = self._expected(self.lab_at)
+        gone = gone_nodes(((node.name, node.state) for node in nodes), expected)
+        if first and gone:
+            self.offer_rebuild(self._rebuild_plan(gone))
+        elif gone and not self.busy:
+            # The current step's own lab blocks stop and start nodes on purpose.
+            own = {block.node for block in self.step.actions if block.role == "lab"}
+            newly = [(name, state) for name, state in gone if name in self._running and name not in own]
+            if newly:
+                self.app.notify(f"{describe_gone(newly)}: the lab no longer matches this step. b rebuilds it.",
+                                title="The lab has changed", severity="warning", timeout=20)
+        self._running = {node.name for node in nodes if node.state == "running"}
 
     # --- the lab, as the app reports it ---------------------------------------------------------------------
 
@@ -500,3 +636,20 @@ class MainScreen(Screen):
 
     def lab_note(self, text: str) -> None:
         self.status_bar.show_note(text)
+
+
+class _RebuildReporter:
+    """Tells the screen how the replay goes (from the worker's thread) and marks each step's start in its pane."""
+
+    def __init__(self, screen: MainScreen, total: int):
+        self.screen, self.total, self.done = screen, total, 0
+
+    def phase(self, step: Step, phase: str) -> None:
+        self.screen.post_message(msg.RebuildProgress(self.done, self.total, step, phase))
+        first = next((block for block in step.actions if block.node), None)
+        if phase == "solution" and first is not None:
+            banner = f"\x1b[2m── replaying {step_label(step)} ──\x1b[0m\n"
+            self.screen.app.buffer.write(source_of(first), banner)
+
+    def finished(self, outcome) -> None:
+        self.done += 1

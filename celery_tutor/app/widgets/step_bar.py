@@ -29,7 +29,7 @@ class StepBar(Static):
         self.state = state
         self.set_class(state == "passed", "-passed")
         self.set_class(state in ("failed", "run-failed"), "-failed")
-        self.set_class(state in ("running", "checking", "waiting"), "-busy")
+        self.set_class(state in ("running", "checking", "waiting", "rebuilding"), "-busy")
         self.update(text)
 
     def show_todo(self, position: str, passed: bool, runnable: bool) -> None:
@@ -82,6 +82,26 @@ class StepBar(Static):
                 text.append_text(Text.assemble("\n  Still stuck? ", ("s", "bold"), " shows the solution, ",
                                                ("d", "bold"), " lets the tutor do the step."))
         self._set("failed", text)
+
+    def show_rebuilding(self, done: int, total: int, label: str, phase: str) -> None:
+        """A rebuild's progress: the step being replayed, and a bar of the steps done."""
+        width = 24
+        filled = round(width * done / total) if total else width
+        what = f"replaying {done + 1}/{total}: {label} ({phase})" if label else phase
+        self._set("rebuilding", Text.assemble(("⋯ ", "bold yellow"), "Rebuilding the lab: ", what, "\n  ",
+                                              ("━" * filled, "bold yellow"), ("━" * (width - filled), "dim"),
+                                              f" {done}/{total} steps done", ("   ctrl+c", "bold"), " stops it"))
+
+    def show_rebuild_failed(self, reason: str, cancelled: bool) -> None:
+        head = "Rebuild stopped: " if cancelled else "✗ Rebuild failed: "
+        self._set("note" if cancelled else "run-failed",
+                  Text.assemble((head, "bold" if cancelled else "bold red"), reason, "\n  ", ("b", "bold"),
+                                " rebuilds the lab to this step; the output panes show what the replay did."))
+
+    def show_node_gone(self, what: str, reason: str, gone: str) -> None:
+        """A run or check failed because a node went away: no use fixing the step, the lab needs rebuilding."""
+        self._set("run-failed", Text.assemble((f"✗ {what}: ", "bold red"), reason.split("; ")[0],
+                                              f"\n  {gone}: ", ("b", "bold"), " rebuilds the lab to this step."))
 
     def show_run_failed(self, reason: str) -> None:
         self._set("run-failed", Text.assemble(("✗ The run failed: ", "bold red"), reason,

@@ -1,0 +1,190 @@
+"""Rebuilding a lab to a step: a fresh lab (or the one there is), then the earlier steps replayed with their checks."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterable
+
+from celery_tutor.course.model import Block, Step
+
+if TYPE_CHECKING:  # they pull in docker-py: planning a rebuild must not (the app plans on its UI thread)
+    from celery_tutor.engine.runner import StepRunner
+    from celery_tutor.engine.verify import Reporter, StepOutcome
+
+RESET_SECONDS = 6.0  # the containers removed and started afresh
+_INSTALL = re.compile(r"\b(apt-get|apt|pip3?)\s+install\b")
+_SLEEP = re.compile(r"\bsleep\s+(\d+(?:\.\d+)?)")
+_ERLANG = re.compile(r"\brabbitmq(ctl|-server|-diagnostics|-plugins)\b")
+_STATES = {"absent": "removed", "removing": "removed", "exited": "stopped", "created": "never started", "dead": "dead"}
+
+
+def step_label(step: Step) -> str:
+    """'1-2 Install the package': section and lesson number, as the lessons' files are numbered, then the title."""
+    lesson = step.lesson
+    section = lesson.section if lesson is not None else None
+    if section is None or lesson not in section.lessons:
+        return step.title
+    return f"{section.number}-{section.lessons.index(lesson) + 1} {step.title}"
+
+
+def expected_nodes(steps: Iterable[Step]) -> list[str]:
+    """The nodes that run once `steps` are done: those the steps used, less those a lab block stopped or removed."""
+    nodes: dict[str, None] = {}
+    for step in steps:
+        for block in [*step.actions, *step.checks]:
+            if not block.node:
+                continue
+            if block.role == "lab" and block.get("action") in ("stop", "remove"):
+                nodes.pop(block.node, None)
+            else:
+                nodes[block.node] = None
+    return list(nodes)
+
+
+def gone_nodes(states: Iterable[tuple[str, str]], expected: Iterable[str]) -> list[tuple[str, str]]:
+    """(node, state) of every expected node that is not running, from (node, container state) pairs."""
+    wanted = set(expected)
+    return [(name, state) for name, state in states if name in wanted and state != "running"]
+
+
+def describe_gone(gone: list[tuple[str, str]]) -> str:
+    """'celery-2 is gone (removed)', 'celery-1 and celery-2 are gone (removed, stopped)'."""
+    names = [name for name, _ in gone]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    states = ", ".join(_STATES.get(state, state) for _, state in gone)
+    return f"{listed} {'is' if len(names) == 1 else 'are'} gone ({states})"
+
+
+def _block_seconds(block: Block) -> float:
+    if block.role == "lab":
+        return 1.0
+    if block.role == "file":
+        return 0.3
+    if block.role == "repl":
+        return 0.15 * max(1, len(block.body.splitlines()))
+    if block.get("background"):
+        return 2.0
+    # Timed on two cores: a package install is most of a step, an Erlang CLI (rabbitmqctl) about 1.5 s.
+    return (0.3 * max(1, len(block.body.splitlines())) + 8.0 * len(_INSTALL.findall(block.body))
+            + 1.5 * len(_ERLANG.findall(block.body))
+            + sum(min(float(seconds), block.timeout) for seconds in _SLEEP.findall(block.body)))
+
+
+def _check_seconds(block: Block) -> float:
+    return 0.4 + (0.6 if block.number("retries", 0) else 0.0)  # a check that retries waits for something to start
+
+
+def estimate_seconds(steps: Iterable[Step], reset: bool) -> float:
+    """A rough time for a replay, from what the steps' blocks do; within a factor of two of the real one."""
+    steps = list(steps)
+    return ((RESET_SECONDS if reset else 0.0) + sum(_block_seconds(block) for step in steps for block in step.actions)
+            + sum(_check_seconds(block) for step in steps for block in step.checks))
+
+
+@dataclass
+class Plan:
+    """A rebuild to `target`: `replay` run in order, on a fresh lab when `reset` (the steps before `target`),
+    else on the lab as it is (the steps between where the lab is and `target`). `gone` says why, if a node went."""
+
+    target: Step
+    replay: list[Step]
+    reset: bool
+    gone: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        return estimate_seconds(self.replay, self.reset)
+
+
+class Cancelled(Exception):
+    """The rebuild was stopped (Ctrl+C): raised between two phases of the replay."""
+
+
+@dataclass
+class Rebuilt:
+    """What a rebuild did: the replayed steps' outcomes, in order, and why it stopped early, if it did."""
+
+    outcomes: list[StepOutcome]
+    total: int
+    cancelled: bool = False
+    error: str = ""  # the lab could not be reset (the engine went away, a name is taken)
+    seconds: float = 0.0
+
+    @property
+    def replayed(self) -> list[Step]:
+        return [outcome.step for outcome in self.outcomes if outcome.passed]
+
+    @property
+    def failed(self) -> StepOutcome | None:
+        return next((outcome for outcome in self.outcomes if not outcome.passed), None)
+
+    @property
+    def ok(self) -> bool:
+        return not self.cancelled and not self.error and len(self.replayed) == self.total
+
+    @property
+    def reason(self) -> str:
+        """One line: where and why the rebuild stopped; empty when it did not."""
+        if self.error:
+            return f"the lab could not be reset: {self.error}"
+        if self.cancelled:
+            return f"interrupted (Ctrl+C) after {len(self.replayed)} of {self.total} step(s)"
+        failed = self.failed
+        if failed is None:
+            return ""
+        return f"step {step_label(failed.step)} ({failed.step.full_id}) did not replay: {failed.reason}"
+
+
+class _Watched:
+    """A reporter that stops the replay between two phases once `cancel` is set, and keeps every outcome."""
+
+    def __init__(self, reporter: Reporter, cancel: threading.Event):
+        self.reporter, self.cancel = reporter, cancel
+        self.outcomes: list[StepOutcome] = []
+
+    def stop_if_cancelled(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled()
+
+    def phase(self, step: Step, phase: str) -> None:
+        self.stop_if_cancelled()
+        self.reporter.phase(step, phase)
+
+    def finished(self, outcome: StepOutcome) -> None:
+        self.outcomes.append(outcome)
+        self.reporter.finished(outcome)
+
+
+def rebuild(lab, runner: StepRunner, replay: list[Step], reporter: Reporter, *, reset: bool = True,
+            cancel: threading.Event | None = None, on_block: Callable[[Block], None] | None = None) -> Rebuilt:
+    """Bring `lab` to where it is once `replay` is done: with `reset`, every container removed and the course's nodes
+    started afresh first (nothing else makes sure no trace of a later step is left); then each step's solution and
+    checks, as verify replays them. Stops at the first failure, or between two phases once `cancel` is set (whoever
+    sets it also interrupts the runner, which ends the command running then)."""
+    from celery_tutor.engine.verify import verify
+    from celery_tutor.lab.engine import CONNECTION_ERRORS, engine_lost
+    from celery_tutor.lab.errors import LabError
+
+    started = time.monotonic()
+    watched = _Watched(reporter, cancel or threading.Event())
+    result = Rebuilt(watched.outcomes, len(replay))
+    try:
+        if reset:
+            runner.close()  # its sessions live in the containers about to be removed
+            lab.down()
+            watched.stop_if_cancelled()
+            lab.up()
+        verify(runner, replay, [], watched, on_block=on_block)
+    except Cancelled:
+        result.cancelled = True
+    except LabError as exc:
+        result.error = exc.reason
+    except CONNECTION_ERRORS as exc:
+        result.error = engine_lost(exc).reason
+    if watched.cancel.is_set() and not result.ok:
+        result.cancelled = True  # the interrupted command failed its step: that is the interruption, not a failure
+    result.seconds = time.monotonic() - started
+    return result
