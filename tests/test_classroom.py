@@ -113,9 +113,9 @@ def test_a_lab_on_an_engine_reached_only_by_its_url(docker_client, lab_image):
                               capture_output=True, text=True, timeout=900, env={**env, "COLUMNS": "120"})
 
     try:
-        assert tutor("lab", "status", "--lab", name).returncode == 0  # it answers through the URL ...
+        assert tutor("lab", "list").returncode == 0  # it answers through the URL ...
         hidden = subprocess.run(["unshare", "--mount", "sh", "-c", _NO_LOCAL_ENGINE, "sh",
-                                 sys.executable, "-m", "celery_tutor", "lab", "status", "--lab", name],
+                                 sys.executable, "-m", "celery_tutor", "lab", "list"],
                                 capture_output=True, text=True, env=env)
         assert hidden.returncode == 2, hidden.stdout  # ... and only through it: the local socket is out of reach
 
