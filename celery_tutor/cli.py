@@ -11,17 +11,18 @@ import sys
 import traceback
 from collections import deque
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.tree import Tree
 
 from celery_tutor import __version__
 from celery_tutor.course import Course, LessonError, load_course
 from celery_tutor.course.loader import COURSE_FILE, lint, unreadable_dir
 from celery_tutor.lab.errors import LabError
 from celery_tutor.paths import lessons_dir, log_dir
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 VERIFY_LAB = "celery-tutor-verify"
 console = Console(highlight=False, soft_wrap=True)
@@ -161,6 +162,8 @@ def cmd_lessons(args) -> int:
     if args.json:
         print(json.dumps(course_dict(course), ensure_ascii=False, indent=2))
         return 0
+    from rich.tree import Tree
+
     tree = Tree(f"[bold]{course.title}[/]")
     for section in course.sections:
         branch = tree.add(f"[bold]{section.number}[/]  {section.title}  [cyan]{section.notes}[/]")
@@ -186,10 +189,17 @@ def cmd_lint(args) -> int:
 
 # --- lab ----------------------------------------------------------------------------------------------------
 
+def _bar(label: str, transient: bool = False) -> Progress:
+    """The progress bar of a long command (imported here: `celery-tutor start` has no use for it)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(f"[bold]{label}[/]"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=transient)
+
+
 def _build_progress():
     """A Rich progress bar fed by the image build's steps; returns (context manager, callback)."""
-    progress = Progress(TextColumn("[bold]lab image[/]"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True)
+    progress = _bar("lab image", transient=True)
     task = progress.add_task("", total=None)
 
     def report(event) -> None:
@@ -199,6 +209,8 @@ def _build_progress():
 
 
 def _status_table(lab) -> Table:
+    from rich.table import Table
+
     table = Table("node", "container", "hostname", "state", title=f"lab {lab.name}")
     for status in lab.status():
         colour = "green" if status.state == "running" else "red"
@@ -313,6 +325,8 @@ def _lab_list(args) -> int:
     from celery_tutor.lab.engine import connect
     from celery_tutor.lab.lab import list_labs
 
+    from rich.table import Table
+
     table = Table("lab", "owner", "running", "containers", title="labs on the engine")
     for lab in list_labs(connect(args.engine)):
         table.add_row(lab.name, lab.owner, str(lab.running), str(lab.containers))
@@ -346,8 +360,7 @@ def _fast_forward(args, lab, target: str, reset: bool = False) -> int:
     if reset:
         err.print(f"starting lab {lab.name} afresh at {target}: its containers are removed, the steps before "
                   "replayed", markup=False)
-    progress = Progress(TextColumn("[bold]replaying[/]"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.description}"), TimeElapsedColumn(), console=err)
+    progress = _bar("replaying")
     with progress:
         reporter = _VerifyReporter(progress, progress.add_task("", total=len(replay)), len(replay))
         runner = StepRunner(lab, on_output=reporter.output)
@@ -406,8 +419,7 @@ def cmd_verify(args) -> int:
     with progress_bar:
         lab.image.ensure(report)
     lab.down()  # a fresh lab: the proof that checks fail first means nothing on a lab already set up
-    progress = Progress(TextColumn("[bold]verify[/]"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.description}"), TimeElapsedColumn(), console=err)
+    progress = _bar("verify")
     reporter = None
     runner = None
     try:
@@ -471,6 +483,8 @@ def cmd_progress(args) -> int:
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
+    from rich.table import Table
+
     table = Table("lesson", "notes", "passed", "solutions shown", "time", title=f"progress in lab {data['lab']}")
     for lesson in data["lessons"]:
         done = lesson["passed"] == lesson["steps"]

@@ -5,10 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import yaml
-
 from celery_tutor.course.model import Course, Lesson, Section
-from celery_tutor.course.parser import parse_lesson
 from celery_tutor.course.problems import LessonError, Problem
 
 COURSE_FILE = "course.yaml"
@@ -44,6 +41,8 @@ def unreadable_dir(root: Path) -> Problem | None:
 
 
 def _read_course_file(root: Path) -> tuple[dict, list[Problem]]:
+    import yaml  # here, not atop: a course read from the cache needs no YAML parser (it costs the start)
+
     path = root / COURSE_FILE
     if not path.is_file():
         return {}, [Problem(path, 1, "no course.yaml: it lists the sections and the order of the lessons")]
@@ -86,6 +85,8 @@ def parse_file(path: Path, nodes: list[str]) -> tuple[Lesson | None, list[Proble
     text, problem = read_text(path)
     if problem:
         return None, [problem]
+    from celery_tutor.course.parser import parse_lesson
+
     return parse_lesson(path, text, nodes)
 
 
@@ -140,11 +141,16 @@ def check_course(root: Path) -> tuple[Course | None, list[Problem]]:
 
 def load_course(root: Path | None = None) -> Course:
     """The course in `root` (the shipped lessons by default); raises LessonError listing every problem."""
-    from celery_tutor.paths import lessons_dir
+    from celery_tutor.course.cache import cached
+    from celery_tutor.paths import cache_dir, lessons_dir
 
     root = Path(root) if root else lessons_dir()
     if not root.is_dir():
         raise LessonError([Problem(root, 1, "no such lessons directory")])
+    return cached(root, cache_dir(), _parse_course)
+
+
+def _parse_course(root: Path) -> Course:
     course, problems = check_course(root)
     if course is None:
         raise LessonError(problems)
