@@ -10,6 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent
 
@@ -63,6 +64,7 @@ class MainScreen(Screen):
         self.course = course
         self.progress = progress
         self.lab_name = lab_name
+        self._outline = Outline(course, progress, id="outline")
         self.steps: list[Step] = list(course.steps())
         self.step: Step = progress.saved.resume_step(course) or self.steps[0]
         self.busy: str | None = None  # "running", "checking" or "rebuilding the lab" while a step worker works
@@ -79,7 +81,9 @@ class MainScreen(Screen):
         yield Header(icon="≡")
         yield Banner(id="banner")
         with Horizontal(id="body"):
-            yield Outline(self.course, self.progress, id="outline")
+            # Mounted just after the first frame (Textual's Lazy): the lesson and its step are what the learner
+            # reads first, and the tree of 54 steps, with its styles, costs that frame most of any one widget.
+            yield Lazy(self._outline)
             with Vertical(id="main"):
                 with Vertical(id="reading"):
                     yield LessonView(self.progress, self.step, id="lesson")
@@ -105,7 +109,7 @@ class MainScreen(Screen):
 
     @property
     def outline(self) -> Outline:
-        return self.query_one(Outline)
+        return self._outline  # before it is mounted too: it keeps what it is told and shows it once mounted
 
     @property
     def command_line(self) -> CommandLine:
