@@ -95,6 +95,7 @@ class Session:
     def send_line(self, line: str, timeout: float = 30) -> str:
         """Type one line and wait for the next prompt; returns what the program printed (without the echo)."""
         with self._lock:
+            self._drain()
             self.child.sendline(line)
             before, self.last_prompt = self._wait_prompt(timeout)
         output = _ANSI.sub("", before)
@@ -103,8 +104,23 @@ class Session:
         # The newline before the prompt belongs to the prompt's pattern; give it back to the output.
         return printed + "\n" if printed and not printed.endswith("\n") else printed
 
+    def _drain(self) -> None:
+        """What came while no line waited (the prompt after a late Ctrl+C, a background job's words): shown and
+        recorded, so that the next line's prompt is never taken from it."""
+        pending = [self.child.buffer]
+        self.child.buffer = ""
+        try:
+            while True:
+                pending.append(self.child.read_nonblocking(65536, timeout=0))
+        except (pexpect.TIMEOUT, pexpect.EOF, OSError):
+            pass
+        self._record("".join(pending))
+
     def interrupt(self) -> None:
-        self.child.send("\x03")  # Ctrl+C through the TTY; fdspawn has no sendcontrol()
+        """Ctrl+C for the line that runs. An idle prompt gets nothing: it would answer with a new prompt, which the
+        next line would take for its own (its output then shown one line late, with status 130)."""
+        if self.busy:
+            self.child.send("\x03")  # through the TTY; fdspawn has no sendcontrol()
 
     @property
     def busy(self) -> bool:
@@ -142,8 +158,9 @@ class PythonSession(Session):
 
     argv = ["python3", "-q"]
     # A prompt starts a line and is the last thing printed (nothing follows until we type), so a `>>> ` or `... `
-    # inside the output of a statement is never taken for one.
-    prompts = [r"(?:^|\n)>>> \Z", r"(?:^|\n)\.\.\. \Z"]
+    # inside the output of a statement is never taken for one. Readline redraws the first prompt after a carriage
+    # return when the terminal's resize reaches it just after python3 printed it.
+    prompts = [r"(?:^|[\r\n])>>> \Z", r"(?:^|[\r\n])\.\.\. \Z"]
 
     def __init__(self, *args, **kwargs):
         self.last_prompt = 0

@@ -18,6 +18,12 @@ from celery_tutor.app.guard import guarded
 # C0 controls other than tab, newline, carriage return and ESC would move the real terminal's cursor; show nothing for them.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
 _ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]")
+# Escapes other than colours, each whole: strings such as a window title (ESC ] ... BEL or ST), cursor moves, clears
+# and mode switches (CSI), and the short ones such as a full reset (ESC c). Rich would draw some as text or pass them
+# to the real terminal; the pane keeps colours only.
+_NOT_COLOUR = re.compile(r"\x1b[\]P^_X][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b\[[0-?]*[ -/]*[@-ln-~]"
+                         r"|\x1b[ -/]*[0-OQ-WYZ\\`-~]")
+_LONE_ESC = re.compile(r"\x1b(?!\[[0-?]*[ -/]*[@-~])")  # what is left of a sequence cut between two writes
 MAX_LINES = 10_000
 
 
@@ -84,7 +90,10 @@ class OutputPane(ScrollView, can_focus=True):
         """Append output (a batch, not a line: the app calls this at most every ~50 ms per pane)."""
         if not text:
             return
-        text = _CONTROLS.sub("", text.replace("\r\n", "\n"))
+        text = text.replace("\r\n", "\n")
+        if "\x1b" in text:
+            text = _NOT_COLOUR.sub("", text)
+        text = _CONTROLS.sub("", text)
         parts = text.split("\n")
         if self._open and self.lines:
             index = len(self.lines) - 1
@@ -163,7 +172,10 @@ class OutputPane(ScrollView, can_focus=True):
         key = self.dropped + index
         strip = self._cache.get(key)
         if strip is None:
-            text = Text.from_ansi(_shown(self.lines[index]).expandtabs(), style=style, no_wrap=True, end="")
+            line = _shown(self.lines[index])
+            if "\x1b" in line:
+                line = _LONE_ESC.sub("", _NOT_COLOUR.sub("", line))
+            text = Text.from_ansi(line.expandtabs(), style=style, no_wrap=True, end="")
             segments = list(text.render(self.app.console))
             strip = Strip(segments, sum(segment.cell_length for segment in segments))
             self._cache[key] = strip
