@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -645,6 +646,8 @@ def cmd_start(args) -> int:
         from celery_tutor.lab.engine import connect
 
         connect(args.engine)  # raises DockerUnavailable before any contact; imported only on this wrong path
+    if not getattr(args, "at", None):  # a replay first runs for minutes: it keeps the collector
+        gc.disable()  # until the app's first frame (TutorApp.on_ready): start-up allocates much and frees nothing
     try:
         from celery_tutor.app import run_app
     except ImportError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import threading
@@ -106,6 +107,11 @@ class TutorApp(App):
         self.set_interval(FLUSH_SECONDS, self.flush_output, name="flush-output")
 
     def on_ready(self) -> None:
+        if not gc.isenabled():
+            # `celery-tutor start` held the cyclic collector off through its imports and the first frame, which
+            # free nothing; what they made is frozen, so that collections later (in a flood of output) skip it.
+            gc.freeze()
+            gc.enable()
         # Only after the first frame: importing docker and talking to the engine never delays it.
         self.connect()
         if self.status_interval:

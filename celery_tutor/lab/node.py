@@ -132,13 +132,13 @@ class Node:
         started = time.monotonic()
         token = uuid.uuid4().hex[:12]
         # `timeout` inside the container ends the command itself, not just our wait for it. It leads its own
-        # process group, whose id the pid file keeps so that a cancel can interrupt everything the script started;
-        # the file goes when the command ends, in the same exec (a second exec to remove it would cost as much as
-        # a short command). The script travels in the environment, not in argv, so `pgrep -f`/`pkill -f` in a
-        # lesson never match the lesson's own script.
+        # process group, whose id (the script's parent pid) the pid file keeps so that a cancel can interrupt
+        # everything the script started; the script removes the file as it ends, in the same exec: a second exec
+        # would cost as much as a short command, and each process more in the chain slows every step. The script
+        # travels in the environment, not in argv, so `pgrep -f`/`pkill -f` in a lesson never match it.
         pidfile = f"/run/celery-tutor/exec-{token}.pid"
-        argv = ["bash", "-c", f'timeout -k 2 {timeout:g} bash -c \'eval "$CELERY_TUTOR_SCRIPT"\' & '
-                f'echo $! > {pidfile} 2>/dev/null; wait $!; code=$?; rm -f {pidfile}; exit $code']
+        argv = ["timeout", "-k", "2", f"{timeout:g}", "bash", "-c",
+                f'echo $PPID > {pidfile} 2>/dev/null; trap "rm -f {pidfile}" EXIT; eval "$CELERY_TUTOR_SCRIPT"']
         exec_id = self._exec_create(argv, workdir=cwd, environment={"CELERY_TUTOR_SCRIPT": script})
         stream = self.api.exec_start(exec_id, stream=True, demux=True)
         output = _Output(on_output)

@@ -17,6 +17,7 @@ from celery_tutor.app.guard import guarded
 
 # C0 controls other than tab, newline, carriage return and ESC would move the real terminal's cursor; show nothing for them.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
+_CONTROL_TABLE = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
 _ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]")
 # Escapes other than colours, each whole: strings such as a window title (ESC ] ... BEL or ST), cursor moves, clears
 # and mode switches (CSI), and the short ones such as a full reset (ESC c). Rich would draw some as text or pass them
@@ -91,9 +92,12 @@ class OutputPane(ScrollView, can_focus=True):
         if not text:
             return
         text = text.replace("\r\n", "\n")
+        if text.count("\n") > self.max_lines:
+            text = self._keep_tail(text)
         if "\x1b" in text:
             text = _NOT_COLOUR.sub("", text)
-        text = _CONTROLS.sub("", text)
+        # str.translate is several times quicker than the regular expression, on the usual all-ASCII batch.
+        text = text.translate(_CONTROL_TABLE) if text.isascii() else _CONTROLS.sub("", text)
         parts = text.split("\n")
         if self._open and self.lines:
             index = len(self.lines) - 1
@@ -121,6 +125,18 @@ class OutputPane(ScrollView, can_focus=True):
                 # Keep the lines the learner is reading in view while the top is cut away.
                 self.scroll_to(y=max(0, self.scroll_y - excess), animate=False, immediate=True)
         self._resize()
+
+    def _keep_tail(self, text: str) -> str:
+        """A batch longer than the pane: only its last lines can be shown, so only they are cleaned and kept (a
+        flood's batches are tens of thousands of lines, and the UI thread must not spend itself on lines that go)."""
+        pieces = text.split("\n")
+        cut = len(pieces) - 1 - self.max_lines
+        # What the pane holds goes too; an open last line is completed by the batch's first piece, not a new line.
+        self.dropped += len(self.lines) + cut - (1 if self._open and self.lines else 0)
+        self.lines.clear()
+        self._open = False
+        self._cache.clear()
+        return "\n".join(pieces[cut:])
 
     def clear(self) -> None:
         self.dropped += len(self.lines)
