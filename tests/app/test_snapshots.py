@@ -1,5 +1,6 @@
 """What the learner sees, as SVG snapshots (pytest-textual-snapshot): the main screen, a failed check, the help
-screen, and the banner when Docker cannot be reached. A fake lab gives fixed answers: layout only."""
+screen, the offer to rebuild the lab, and the banner when Docker cannot be reached. A fake lab gives fixed
+answers: layout only."""
 
 from __future__ import annotations
 
@@ -60,3 +61,14 @@ def test_no_docker_banner(snap_compare, course):
 
     app = fake_app(course, lab_factory=unreachable)
     assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=settle(app))
+
+
+def test_the_rebuild_offer(snap_compare, course):
+    app = fake_app(course)
+
+    async def run_before(pilot):
+        await settle(app)(pilot)
+        await pilot.press("b")
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=run_before)

@@ -23,7 +23,7 @@ def offer_text(plan: Plan, ready_for: str | None = None) -> tuple[str, Text]:
     """The title and the question: the lab's problem if it has one, where the rebuild leads, what it costs."""
     target = step_label(plan.target)
     count = len(plan.replay)
-    steps = f"{count} earlier step{'' if count == 1 else 's'}"
+    steps = f"{count or 'no'} earlier step{'' if count == 1 else 's'}"
     text = Text()
     if plan.gone:
         text.append(f"{describe_gone(plan.gone)}, so the lab no longer matches your progress.\n\n", style="bold")
