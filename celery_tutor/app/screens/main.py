@@ -82,15 +82,18 @@ class MainScreen(Screen):
         yield Banner(id="banner")
         with Horizontal(id="body"):
             # Mounted just after the first frame (Textual's Lazy): the lesson and its step are what the learner
-            # reads first, and the tree of 54 steps, with its styles, costs that frame most of any one widget.
+            # reads first, and the tree of 54 steps, with its styles, costs that frame the most of any widget.
             yield Lazy(self._outline)
             with Vertical(id="main"):
                 with Vertical(id="reading"):
                     yield LessonView(self.progress, self.step, id="lesson")
                     yield StepBar(id="step-bar")
                 with Vertical(id="doing"):
-                    yield OutputTabs(self.course.nodes, log_path=self.app.pane_log_path,
-                                     shown_path=self.app.shown_log_path, id="output")
+                    # Lazy too: empty at start, the panes and their tabs join the screen a frame later; tabbed
+                    # content is the costliest part of the first frame after the outline.
+                    self._output = OutputTabs(self.course.nodes, log_path=self.app.pane_log_path,
+                                              shown_path=self.app.shown_log_path, id="output")
+                    yield Lazy(self._output)
                     yield CommandLine(id="command-line")
         yield StatusBar(self.lab_name, id="status")
         yield Footer()
@@ -105,7 +108,7 @@ class MainScreen(Screen):
 
     @property
     def output(self) -> OutputTabs:
-        return self.query_one(OutputTabs)
+        return self._output  # before it is mounted too: panes keep what is written and tabs what is shown
 
     @property
     def outline(self) -> Outline:

@@ -60,6 +60,11 @@ class OutputTabs(TabbedContent):
             siblings = [s for s in self._panes if s.partition("/")[0] == node]
             tab_pane = self._tab_pane(source)
             pane = self._panes[source]
+            if not self.is_mounted:  # mounted just after the first frame (Lazy): composed with the others then
+                self._tab_content.append(tab_pane)
+                if select:
+                    self.show(source)
+                return pane
             after = pane_id(siblings[-1]) if siblings else None
             added = self.add_pane(tab_pane, after=after)
             self.call_next(self._when_added, added, source, select)
@@ -75,7 +80,11 @@ class OutputTabs(TabbedContent):
             self._relabel(source, f"{title_of(source)} •")
 
     def show(self, source: str) -> None:
-        if source in self._panes and self.active != pane_id(source):
+        if source not in self._panes:
+            return
+        if not self.is_mounted:
+            self._initial = pane_id(source)  # what TabbedContent activates when it composes
+        elif self.active != pane_id(source):
             self.active = pane_id(source)
 
     def write(self, source: str, text: str) -> None:
