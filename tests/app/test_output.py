@@ -45,6 +45,11 @@ def test_a_pane_keeps_the_last_lines_and_says_where_the_rest_is(tmp_path):
     pane.write("".join(f"line {n}\n" for n in range(1, 251)))
     assert pane.lines[0] == "line 151" and pane.lines[-1] == "line 250"
     assert (pane.total_lines, pane.dropped) == (250, 150)
+    # A line still open when a batch longer than the pane arrives is finished by it, not counted twice.
+    longer = OutputPane("celery-2", max_lines=100)
+    longer.write("line 0 begins")
+    longer.write(" and ends\n" + "".join(f"line {n}\n" for n in range(1, 251)) + "open")
+    assert (longer.lines[0], longer.lines[-2:], longer.total_lines) == ("line 152", ["line 250", "open"], 252)
 
     async def scenario():
         async with PaneApp(pane).run_test(size=(80, 20)) as pilot:

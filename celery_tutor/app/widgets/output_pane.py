@@ -12,6 +12,7 @@ from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from celery_tutor.app.guard import guarded
 
@@ -129,14 +130,14 @@ class OutputPane(ScrollView, can_focus=True):
     def _keep_tail(self, text: str) -> str:
         """A batch longer than the pane: only its last lines can be shown, so only they are cleaned and kept (a
         flood's batches are tens of thousands of lines, and the UI thread must not spend itself on lines that go)."""
-        pieces = text.split("\n")
-        cut = len(pieces) - 1 - self.max_lines
+        head = text.rsplit("\n", self.max_lines + 1)[0]  # the lines that go, as one string
+        cut = head.count("\n") + 1
         # What the pane holds goes too; an open last line is completed by the batch's first piece, not a new line.
         self.dropped += len(self.lines) + cut - (1 if self._open and self.lines else 0)
         self.lines.clear()
         self._open = False
         self._cache.clear()
-        return "\n".join(pieces[cut:])
+        return text[len(head) + 1:]
 
     def clear(self) -> None:
         self.dropped += len(self.lines)
@@ -148,7 +149,15 @@ class OutputPane(ScrollView, can_focus=True):
     def _resize(self) -> None:
         if not self.is_mounted:
             return
-        self.virtual_size = Size(self._width + 1, len(self.lines))
+        size = Size(self._width + 1, len(self.lines))
+        if size != self.virtual_size:
+            # The layout sets the pane's size, not what it holds: a new virtual size moves only its scrollbars.
+            # Set without the whole-screen layout the reactive would ask for on every batch of a flood, so the
+            # end is followed here, as the layout would have.
+            self.set_reactive(Widget.virtual_size, size)
+            self._scroll_update(size)
+            if self.is_anchored and not self._anchor_released:
+                self.scroll_end(animate=False, immediate=True)
         self._update_subtitle()
         self.refresh()
 
