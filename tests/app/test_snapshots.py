@@ -23,6 +23,15 @@ def course():
     return load_course(Path(__file__).parent / "snapshot_lessons")
 
 
+def _after_key(app, key: str):
+    """Settle, press `key`, and give the screen it opens a moment to draw."""
+    async def run_before(pilot):
+        await settle(app)(pilot)
+        await pilot.press(key)
+        await pilot.pause(0.3)
+    return run_before
+
+
 def test_main_screen(snap_compare, course):
     app = fake_app(course)
     assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=settle(app))
@@ -44,13 +53,7 @@ def test_a_failed_check(snap_compare, course):
 
 def test_help_screen(snap_compare, course):
     app = fake_app(course)
-
-    async def run_before(pilot):
-        await settle(app)(pilot)
-        await pilot.press("question_mark")
-        await pilot.pause(0.3)
-
-    assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=_after_key(app, "question_mark"))
 
 
 def test_no_docker_banner(snap_compare, course):
@@ -65,10 +68,4 @@ def test_no_docker_banner(snap_compare, course):
 
 def test_the_rebuild_offer(snap_compare, course):
     app = fake_app(course)
-
-    async def run_before(pilot):
-        await settle(app)(pilot)
-        await pilot.press("b")
-        await pilot.pause(0.3)
-
-    assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=_after_key(app, "b"))
