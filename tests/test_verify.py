@@ -77,3 +77,19 @@ def test_a_check_reason_is_its_last_line_and_retries_are_counted(tmp_path, lab_i
         assert tries == "4"  # once before the solution (no retries), then 1 + retries=2 after it
     finally:
         assert run_cli("lab", "down", "--lab", lab).returncode == 0
+
+
+def test_a_check_that_exits_3_is_not_tried_again(tmp_path, lab_image, docker_client):
+    root = _course(tmp_path, "## Wait {#wait}\n\n```sh {run node=celery-1}\ntrue\n```\n\n"
+                             "```sh {check node=celery-1 retries=30 delay=1}\n"
+                             "n=$(cat /tmp/n 2>/dev/null || echo 0); echo $((n + 1)) > /tmp/n\n"
+                             "echo 'nothing is running: start it first'; exit 3\n```\n")
+    lab = new_lab_name()
+    result = run_cli("--lessons", str(root), "verify", "--lab", lab, "--keep")
+    try:
+        assert result.returncode == 1
+        assert "its check failed after the solution: nothing is running: start it first" in result.stderr
+        tries = docker_client.containers.get(f"{lab}-celery-1").exec_run("cat /tmp/n").output.decode().strip()
+        assert tries == "2"  # once before the solution, once after it: no countdown of 30 tries
+    finally:
+        assert run_cli("lab", "down", "--lab", lab).returncode == 0

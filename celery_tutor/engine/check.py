@@ -16,6 +16,10 @@ from celery_tutor.lab.node import Node
 # Told before each wait between tries: (try just failed, tries in all, seconds until the next, its reason).
 WaitCallback = Callable[[int, int, float, str], None]
 
+# A check script exits with this status when it knows waiting cannot help (the broker is not even running):
+# the learner sees the reason at once instead of a countdown that can only end in the same failure.
+NO_USE_WAITING = 3
+
 
 @dataclass
 class CheckResult:
@@ -23,6 +27,7 @@ class CheckResult:
     reason: str
     attempts: int = 1
     seconds: float = 0.0
+    final: bool = False  # another try cannot pass before the learner acts
 
 
 def judge_script(block: Block, node: Node) -> CheckResult:
@@ -39,7 +44,8 @@ def judge_script(block: Block, node: Node) -> CheckResult:
         reason = result.last_line
     else:
         reason = result.last_line or f"the check failed (exit status {result.exit_code})"
-    return CheckResult(result.ok, reason, seconds=time.monotonic() - started)
+    final = not result.timed_out and result.exit_code == NO_USE_WAITING
+    return CheckResult(result.ok, reason, seconds=time.monotonic() - started, final=final)
 
 
 def judge_patterns(block: Block, session_name: str, output: str | None) -> CheckResult:
@@ -62,7 +68,7 @@ def retry(attempt: Callable[[], CheckResult], block: Block, retries: bool,
     for number in range(1, tries + 1):
         result = attempt()
         result.attempts = number
-        if result.passed or number == tries or (cancel is not None and cancel.is_set()):
+        if result.passed or result.final or number == tries or (cancel is not None and cancel.is_set()):
             result.seconds = time.monotonic() - started
             return result
         if on_wait:
