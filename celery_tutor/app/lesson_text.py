@@ -8,11 +8,10 @@ import re
 from markdown_it import MarkdownIt
 
 from celery_tutor.course.model import Lesson, Step
-from celery_tutor.course.parser import parse_attrs
+from celery_tutor.course.attrs import INFO, parse_attrs
 
 _markdown = MarkdownIt("commonmark")
 _HEADING_ID = re.compile(r"\s*\{#[^}]*\}\s*$")
-_INFO = re.compile(r"^(?P<lang>[^\s{]*)\s*\{(?P<attrs>.*)\}\s*$")
 HIDDEN_SOLUTION = ("> *A block of this step is hidden: it is the solution. Try it yourself first; "
                    "**s** shows it, **d** lets the tutor do the step.*")
 
@@ -54,7 +53,7 @@ def learner_markdown(step: Step, revealed: bool = False, hints_shown: int = 0) -
         start, end = token.map
         out.extend(lines[position:start])
         position = end
-        match = _INFO.match(token.info.strip())
+        match = INFO.match(token.info.strip())
         try:
             role, attrs = parse_attrs(match.group("attrs")) if match else ("", {})
         except ValueError:
