@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import re
 
-from markdown_it import MarkdownIt
-
 from celery_tutor.course.model import Lesson, Step
-from celery_tutor.course.attrs import INFO, parse_attrs
 
-_markdown = MarkdownIt("commonmark")
 _HEADING_ID = re.compile(r"\s*\{#[^}]*\}\s*$")
 HIDDEN_SOLUTION = ("> *A block of this step is hidden: it is the solution. Try it yourself first; "
                    "**s** shows it, **d** lets the tutor do the step.*")
@@ -47,17 +43,10 @@ def learner_markdown(step: Step, revealed: bool = False, hints_shown: int = 0) -
     out: list[str] = []
     position = 0
     hidden = 0
-    for token in _markdown.parse(step.markdown):
-        if token.type != "fence" or not token.map or "{" not in token.info:
-            continue
-        start, end = token.map
+    for start, end, block in step.fences:
         out.extend(lines[position:start])
         position = end
-        match = INFO.match(token.info.strip())
-        try:
-            role, attrs = parse_attrs(match.group("attrs")) if match else ("", {})
-        except ValueError:
-            role, attrs = "", {}
+        role, attrs = block.role, block.attrs
         if role in ("check", "hint"):
             continue
         if "solution" in attrs and not revealed:
@@ -66,7 +55,7 @@ def learner_markdown(step: Step, revealed: bool = False, hints_shown: int = 0) -
                 out.append(HIDDEN_SOLUTION)
             continue
         label = caption(role, attrs) + (" · *solution*" if "solution" in attrs else "")
-        out.extend([label, "", *_fence(match.group("lang") if match else "", token.content)])
+        out.extend([label, "", *_fence(block.lang, block.body)])
     out.extend(lines[position:])
     if out:
         out[0] = _HEADING_ID.sub("", out[0])

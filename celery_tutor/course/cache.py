@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
 import sys
-import tempfile
 from pathlib import Path
 from typing import Callable
 
+from celery_tutor import pickles
 from celery_tutor.course.model import Course
 
 _PARSER = Path(__file__).resolve().parent  # a change to the parser is a change to what the lessons parse into
@@ -34,30 +32,11 @@ def cached(root: Path, directory: Path, load: Callable[[Path], Course]) -> Cours
     key = _key(root)
     path = directory / f"course-{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]}.pickle"
     if key is not None:
-        try:
-            with path.open("rb") as handle:
-                saved_key, course = pickle.load(handle)
-            if saved_key == key and isinstance(course, Course):
-                return course
-        except Exception:  # missing, or written by another version: parse again
-            pass
+        saved = pickles.load(path, tuple) or ()
+        if len(saved) == 2 and saved[0] == key and isinstance(saved[1], Course):
+            return saved[1]
     course = load(root)
     if key is not None:
-        _save((key, course), directory, path)
+        pickles.save((key, course), path, KEEP)
     return course
 
-
-def _save(entry: tuple[str, Course], directory: Path, path: Path) -> None:
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=directory, delete=False, suffix=".tmp") as handle:
-            pickle.dump(entry, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, path)
-        kept = sorted(directory.glob("course-*.pickle"), key=lambda old: old.stat().st_mtime, reverse=True)
-        for old in kept[KEEP:]:  # test runs and moved directories leave no trail
-            old.unlink(missing_ok=True)
-    except OSError:  # a read-only or full cache directory only costs the next start the parse
-        try:
-            os.unlink(handle.name)
-        except (OSError, UnboundLocalError):
-            pass

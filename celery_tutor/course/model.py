@@ -59,6 +59,9 @@ class Step:
     actions: list[Block] = field(default_factory=list)
     checks: list[Block] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
+    # Every tutor block (checks and hints too) with the lines it spans in `markdown`, from its opening fence to
+    # the line after its closing one: what the app replaces with captions or leaves out, without parsing again.
+    fences: list[tuple[int, int, Block]] = field(default_factory=list, repr=False)
     lesson: Lesson | None = field(default=None, repr=False, compare=False)
 
     @property

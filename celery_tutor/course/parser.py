@@ -185,6 +185,8 @@ def parse_lesson(path: Path, text: str, nodes: list[str]) -> tuple[Lesson | None
             if not usable:
                 continue
             block = Block(role=role, body=token.content, attrs=attrs, line=line, lang=match.group("lang"))
+            step_start = heading_lines[-1]
+            pending_title.fences.append((token.map[0] - step_start, token.map[1] - step_start, block))
             if role == "check":
                 if block.session:
                     _check_patterns(block, report)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.markdown import Markdown
 from rich.style import Style
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -11,12 +10,9 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from celery_tutor.app.lesson_text import learner_markdown
+from celery_tutor.app.markdown_lines import markdown_lines
 from celery_tutor.app.progress import Progress
 from celery_tutor.course.model import Lesson, Step
-
-
-def rendered(text: str) -> Markdown:
-    return Markdown(text, code_theme="monokai", hyperlinks=False)
 
 
 class MarkdownText(Widget):
@@ -45,9 +41,7 @@ class MarkdownText(Widget):
             self._style = self.rich_style
         style = self._style
         if self._strips is None or self._strips[0] != (width, style):
-            console = self.app.console
-            options = console.options.update(width=max(1, width), highlight=False)
-            lines = console.render_lines(rendered(self.text), options, style=style, pad=True)
+            lines = markdown_lines(self.text, max(1, width), style, self.app.console)
             self._strips = ((width, style), [Strip(line, width) for line in lines])
         return self._strips[1]
 
