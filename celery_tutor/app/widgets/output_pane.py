@@ -92,9 +92,11 @@ class OutputPane(ScrollView, can_focus=True):
         """Append output (a batch, not a line: the app calls this at most every ~50 ms per pane)."""
         if not text:
             return
-        text = text.replace("\r\n", "\n")
-        if text.count("\n") > self.max_lines:
-            text = self._keep_tail(text)
+        newlines = text.count("\n")
+        if newlines > self.max_lines:
+            text = self._keep_tail(text, newlines)
+        if "\r" in text:  # after the cut: a flood's batch is megabytes, and only its tail is kept
+            text = text.replace("\r\n", "\n")
         if "\x1b" in text:
             text = _NOT_COLOUR.sub("", text)
         # str.translate is several times quicker than the regular expression, on the usual all-ASCII batch.
@@ -127,11 +129,11 @@ class OutputPane(ScrollView, can_focus=True):
                 self.scroll_to(y=max(0, self.scroll_y - excess), animate=False, immediate=True)
         self._resize()
 
-    def _keep_tail(self, text: str) -> str:
+    def _keep_tail(self, text: str, newlines: int) -> str:
         """A batch longer than the pane: only its last lines can be shown, so only they are cleaned and kept (a
         flood's batches are tens of thousands of lines, and the UI thread must not spend itself on lines that go)."""
         head = text.rsplit("\n", self.max_lines + 1)[0]  # the lines that go, as one string
-        cut = head.count("\n") + 1
+        cut = newlines - self.max_lines
         # What the pane holds goes too; an open last line is completed by the batch's first piece, not a new line.
         self.dropped += len(self.lines) + cut - (1 if self._open and self.lines else 0)
         self.lines.clear()
