@@ -22,6 +22,7 @@ from celery_tutor.app.guard import guarded
 from celery_tutor.app.output_buffer import OutputBuffer
 from celery_tutor.app.progress import Progress
 from celery_tutor.app.screens.main import SHELL, MainScreen
+from celery_tutor.app.widgets.output_pane import MAX_LINES
 from celery_tutor.app.widgets.status_bar import NodeState
 from celery_tutor.course.model import Course
 from celery_tutor.engine.rebuild import step_label
@@ -67,7 +68,7 @@ class TutorApp(App):
         self.log_dir = log_dir
         self.status_interval = status_interval
         self.shown_home = shown_home if shown_home is not None else str(Path.home())
-        self.buffer = OutputBuffer(log_dir / lab_name if log_dir else None)
+        self.buffer = OutputBuffer(log_dir / lab_name if log_dir else None, keep_lines=MAX_LINES)
         self.lab = None
         self.runner = None
         self.lab_problem: str | None = None
@@ -260,13 +261,14 @@ class TutorApp(App):
         if not batches or self.main is None or not self.main.is_mounted:
             return
         tabs = self.main.output
-        for source, text in batches.items():
+        for source, batch in batches.items():
+            text = batch.text
             node, _, name = source.partition("/")
             if name == SHELL:
                 # The learner's shell shows in the node's own pane, with a prompt they can read.
                 text = _PROMPT.sub(lambda m: f"{node}{'' if m[1] == '0' else f' [{m[1]}]'}{m[2]} ", text)
                 source = node
-            tabs.write(source, text)
+            tabs.write(source, text, batch.skipped)
 
     # --- keys of the whole app ----------------------------------------------------------------------------
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -13,13 +15,27 @@ def log_name(source: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", ".", source).strip(".") + ".log"
 
 
-class OutputBuffer:
-    """Producers (worker threads) call write(); the UI calls drain() every ~50 ms and gets one string per source."""
+@dataclass
+class Batch:
+    """What one source wrote since the last drain: its text, after `skipped` lines that no pane could show."""
 
-    def __init__(self, log_dir: Path | None = None):
+    text: str
+    skipped: int = 0
+
+
+class OutputBuffer:
+    """Producers (worker threads) call write(); the UI calls drain() every ~50 ms and gets one Batch per source.
+    With `keep_lines`, a batch holds only a little more than that many lines: the oldest chunks of a flood are left
+    out as they come (the log file still gets them), so the UI thread never joins, counts or cuts megabytes that no
+    pane could show."""
+
+    def __init__(self, log_dir: Path | None = None, keep_lines: int | None = None):
         self.log_dir = log_dir
+        self.keep_lines = keep_lines
         self._lock = threading.Lock()
-        self._pending: dict[str, list[str]] = {}
+        self._pending: dict[str, deque[tuple[str, int]]] = {}  # per source: its chunks and their newlines
+        self._newlines: dict[str, int] = {}
+        self._skipped: dict[str, int] = {}
         self._files: dict[str, IO[str]] = {}
         self._dirty: set[str] = set()
         self._broken = False  # the log directory is not writable: the panes still work
@@ -30,8 +46,19 @@ class OutputBuffer:
     def write(self, source: str, text: str) -> None:
         if not text:
             return
+        newlines = text.count("\n") if self.keep_lines is not None else 0
         with self._lock:
-            self._pending.setdefault(source, []).append(text)
+            chunks = self._pending.get(source)
+            if chunks is None:
+                chunks = self._pending[source] = deque()
+            chunks.append((text, newlines))
+            if self.keep_lines is not None:
+                total = self._newlines.get(source, 0) + newlines
+                while total - chunks[0][1] > self.keep_lines:  # what stays still fills a pane
+                    gone = chunks.popleft()[1]
+                    total -= gone
+                    self._skipped[source] = self._skipped.get(source, 0) + gone
+                self._newlines[source] = total
             handle = self._file(source)
             if handle is not None:
                 try:
@@ -54,19 +81,22 @@ class OutputBuffer:
             self._files[source] = handle
         return handle
 
-    def drain(self) -> dict[str, str]:
+    def drain(self) -> dict[str, Batch]:
         """Everything written since the last drain, joined per source (in the order sources first wrote)."""
         with self._lock:
             if not self._pending:
                 return {}
             pending, self._pending = self._pending, {}
+            skipped, self._skipped = self._skipped, {}
+            self._newlines = {}
             for source in self._dirty:
                 try:
                     self._files[source].flush()
                 except OSError:
                     pass
             self._dirty.clear()
-        return {source: "".join(chunks) for source, chunks in pending.items()}
+        return {source: Batch("".join(text for text, _ in chunks), skipped.get(source, 0))
+                for source, chunks in pending.items()}
 
     def close(self) -> None:
         with self._lock:

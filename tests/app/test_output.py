@@ -34,10 +34,30 @@ def test_the_buffer_joins_what_threads_wrote_and_keeps_a_log_per_source(tmp_path
         thread.join()
     batches = buffer.drain()
     assert list(batches) == ["celery-1/python"]
-    assert batches["celery-1/python"].count("\n") == 2000
+    assert batches["celery-1/python"].text.count("\n") == 2000 and batches["celery-1/python"].skipped == 0
     assert buffer.drain() == {}
     assert log_name("celery-1/python") == "celery-1.python.log"
     assert (tmp_path / "celery-1.python.log").read_text().count("\n") == 2000
+
+
+def test_a_flood_reaches_the_pane_as_its_last_lines_with_every_line_counted_and_logged(tmp_path):
+    buffer = OutputBuffer(tmp_path, keep_lines=100)
+    pane = OutputPane("celery-1", max_lines=100)
+    pane.write("an open line")
+    stream = " ends\n" + "".join(f"line {n}\n" for n in range(1, 5001))
+    for start in range(0, len(stream), 53):  # chunks that end and begin inside lines, as a stream's do
+        buffer.write("celery-1", stream[start:start + 53])
+    batch = buffer.drain()["celery-1"]
+    assert batch.skipped > 4000 and batch.text.count("\n") < 120  # the UI thread gets about a pane's worth
+    pane.write(batch.text, batch.skipped)
+    assert pane.lines[-1] == "line 5000" and len(pane.lines) == 100
+    assert pane.total_lines == 5001  # the open line, finished by the first chunk, and 5000 more
+    # A pane of the same size fed the whole flood in one batch shows and counts the same.
+    whole = OutputPane("celery-2", max_lines=100)
+    whole.write("an open line")
+    whole.write(stream)
+    assert (whole.lines, whole.total_lines) == (pane.lines, pane.total_lines)
+    assert (tmp_path / "celery-1.log").read_text() == stream
 
 
 def test_a_pane_keeps_the_last_lines_and_says_where_the_rest_is(tmp_path):
@@ -113,7 +133,7 @@ def test_output_from_a_thread_reaches_the_pane_in_batches_not_line_by_line(cours
             await wait_for(pilot, lambda: app.lab is not None, 10)
             pane = app.main.output.pane("celery-1")
             original = pane.write
-            pane.write = lambda text: (writes.append(text), original(text))
+            pane.write = lambda text, skipped=0: (writes.append((text, skipped)), original(text, skipped))
 
             def flood():
                 for n in range(20_000):
@@ -124,7 +144,7 @@ def test_output_from_a_thread_reaches_the_pane_in_batches_not_line_by_line(cours
             thread.join()
             assert pane.lines[-1] == "output line 19999"
     asyncio.run(scenario())
-    assert sum(text.count("\n") for text in writes) == 20_000
+    assert sum(text.count("\n") + skipped for text, skipped in writes) == 20_000  # every line counted once
     assert len(writes) < 200  # one write per flush (~50 ms), not 20,000
 
 

@@ -88,8 +88,16 @@ class OutputPane(ScrollView, can_focus=True):
     def text(self) -> str:
         return "\n".join(self.lines)
 
-    def write(self, text: str) -> None:
-        """Append output (a batch, not a line: the app calls this at most every ~50 ms per pane)."""
+    def write(self, text: str, skipped: int = 0) -> None:
+        """Append output (a batch, not a line: the app calls this at most every ~50 ms per pane). `skipped` lines
+        came before `text` and were left out by the buffer: more than the pane holds came at once."""
+        if skipped:
+            # All the pane had goes with them, its open last line too (the first line left out finished it);
+            # `text` starts inside a line and holds more lines than the pane, so the cut below takes that part.
+            self.dropped += len(self.lines) - (1 if self._open and self.lines else 0) + skipped
+            self.lines.clear()
+            self._open = False
+            self._cache.clear()
         if not text:
             return
         newlines = text.count("\n")

@@ -87,9 +87,9 @@ class OutputTabs(TabbedContent):
         elif self.active != pane_id(source):
             self.active = pane_id(source)
 
-    def write(self, source: str, text: str) -> None:
+    def write(self, source: str, text: str, skipped: int = 0) -> None:
         pane = self.ensure(source)
-        pane.write(text)
+        pane.write(text, skipped)
         if source != self.current_source and source not in self._unseen and self.is_mounted:
             self._unseen.add(source)
             if pane.is_mounted:
