@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import re
 import statistics
@@ -164,6 +165,7 @@ async def flood_in_app(lab, course, lines: int, work: Path) -> tuple[float, list
     app = make_app(course, lambda: lab, lab_name=lab.name, progress=Progress(), log_dir=work / "log",
                    status_interval=5.0)
     latencies: list[float] = []
+    gc.disable()  # as `celery-tutor start` does: the app freezes what start-up made and collects again at its first frame
     async with app.run_test(size=SIZE) as pilot:
         while app.runner is None:
             await asyncio.sleep(0.05)
@@ -226,6 +228,8 @@ def flood(rounds: int, lines: int, work: Path) -> dict[str, float]:
         for round_ in range(rounds):
             baseline.append(drain_with_docker_py(lab, lines))
             elapsed, keys = asyncio.run(flood_in_app(lab, course, lines, work / f"round-{round_}"))
+            gc.unfreeze()  # what the round's app froze goes with it, as it would with its process
+            gc.collect()
             tutor.append(elapsed)
             latencies += keys
         return {"tutor": statistics.median(tutor), "baseline": statistics.median(baseline),
