@@ -63,33 +63,27 @@ def test_a_hanging_command_is_ended_by_its_timeout(tmp_path, lab_image):
     assert "demo/hang: its solution failed: the command did not finish within 2 s and was stopped" in result.stderr
 
 
-def test_a_check_reason_is_its_last_line_and_retries_are_counted(tmp_path, lab_image, docker_client):
+COUNTING = "n=$(cat /tmp/n 2>/dev/null || echo 0); echo $((n + 1)) > /tmp/n\n"
+
+
+@pytest.mark.parametrize("check, reason, tries", [
+    # Once before the solution (no retries), then 1 + retries=2 after it.
+    ("retries=2 delay=0.2}\necho noise\n" + COUNTING + "echo 'expected /ready, saw nothing'; exit 1",
+     "expected /ready, saw nothing", 4),
+    # Exit status 3: waiting cannot help, so no countdown of 30 tries after the solution.
+    ("retries=30 delay=1}\n" + COUNTING + "echo 'nothing is running: start it first'; exit 3",
+     "nothing is running: start it first", 2),
+], ids=["retried", "exit-3-not-retried"])
+def test_a_check_reason_is_its_last_line_and_its_tries_are_counted(tmp_path, docker_client, lab_image, check,
+                                                                    reason, tries):
     root = _course(tmp_path, "## Wait {#wait}\n\n```sh {run node=celery-1}\ntrue\n```\n\n"
-                             "```sh {check node=celery-1 retries=2 delay=0.2}\necho noise\n"
-                             "n=$(cat /tmp/n 2>/dev/null || echo 0); echo $((n + 1)) > /tmp/n\n"
-                             "echo 'expected /ready, saw nothing'; exit 1\n```\n")
+                             f"```sh {{check node=celery-1 {check}\n```\n")
     lab = new_lab_name()
     result = run_cli("--lessons", str(root), "verify", "--lab", lab, "--keep")
     try:
         assert result.returncode == 1
-        assert "its check failed after the solution: expected /ready, saw nothing" in result.stderr
-        tries = docker_client.containers.get(f"{lab}-celery-1").exec_run("cat /tmp/n").output.decode().strip()
-        assert tries == "4"  # once before the solution (no retries), then 1 + retries=2 after it
-    finally:
-        assert run_cli("lab", "down", "--lab", lab).returncode == 0
-
-
-def test_a_check_that_exits_3_is_not_tried_again(tmp_path, lab_image, docker_client):
-    root = _course(tmp_path, "## Wait {#wait}\n\n```sh {run node=celery-1}\ntrue\n```\n\n"
-                             "```sh {check node=celery-1 retries=30 delay=1}\n"
-                             "n=$(cat /tmp/n 2>/dev/null || echo 0); echo $((n + 1)) > /tmp/n\n"
-                             "echo 'nothing is running: start it first'; exit 3\n```\n")
-    lab = new_lab_name()
-    result = run_cli("--lessons", str(root), "verify", "--lab", lab, "--keep")
-    try:
-        assert result.returncode == 1
-        assert "its check failed after the solution: nothing is running: start it first" in result.stderr
-        tries = docker_client.containers.get(f"{lab}-celery-1").exec_run("cat /tmp/n").output.decode().strip()
-        assert tries == "2"  # once before the solution, once after it: no countdown of 30 tries
+        assert f"its check failed after the solution: {reason}" in result.stderr
+        counted = docker_client.containers.get(f"{lab}-celery-1").exec_run("cat /tmp/n").output.decode().strip()
+        assert counted == str(tries)
     finally:
         assert run_cli("lab", "down", "--lab", lab).returncode == 0

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from celery_tutor.course.attrs import INFO, parse_attrs
 from celery_tutor.course.model import ACTION_ROLES, Block, Lesson, Step
 from celery_tutor.course.problems import Problem
 
@@ -29,8 +29,23 @@ FRONT_MATTER_KEYS = {"id": str, "title": str, "notes": str, "nodes": list}
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _HEADING_ID = re.compile(r"\s*\{#([^}]*)\}\s*$")
+_INFO = re.compile(r"^(?P<lang>[^\s{]*)\s*\{(?P<attrs>.*)\}\s*$")
 
 _markdown = MarkdownIt("commonmark").use(front_matter_plugin)
+
+
+def parse_attrs(text: str) -> tuple[str, dict[str, str]]:
+    """Split `run node=celery-1 cwd="/a b" solution` into its role and attributes; raises ValueError."""
+    words = shlex.split(text)
+    if not words:
+        raise ValueError("empty attribute braces: a role such as run, check or hint must come first")
+    role, attrs = words[0], {}
+    for word in words[1:]:
+        key, sep, value = word.partition("=")
+        if key in attrs:
+            raise ValueError(f"attribute {key!r} given twice")
+        attrs[key] = value if sep else ""
+    return role, attrs
 
 
 def _check_block(role: str, attrs: dict[str, str], nodes: list[str], report) -> bool:
@@ -169,7 +184,7 @@ def parse_lesson(path: Path, text: str, nodes: list[str]) -> tuple[Lesson | None
             info = token.info.strip()
             if "{" not in info:
                 continue  # a block that is only shown
-            match = INFO.match(info)
+            match = _INFO.match(info)
             if not match:
                 report(f"cannot read the block's attributes {info!r}: expected LANG {{role key=value ...}}", line)
                 continue
