@@ -194,6 +194,9 @@ class TutorApp(App):
         if self.lab is None:
             self.main.lab_note("connecting to Docker…")
             self.connect()
+        else:
+            self.probe_status()  # what the learner may have wanted: the status bar brought up to date
+            self.notify("Docker is connected already: ctrl+r is for after fixing what the banner says.", timeout=4)
 
     def probe_status(self) -> None:
         if self.lab is not None and not self._probing and not self._quitting:
