@@ -190,3 +190,25 @@ def test_cutting_the_top_keeps_the_lines_being_read_in_view():
             assert pane.dropped == 30
             assert pane.lines[int(pane.scroll_y)] == first_seen
     asyncio.run(scenario())
+
+
+def test_an_escape_sequence_cut_between_two_batches_is_judged_whole():
+    """Wherever a stream's chunks cut a title string or a colour, the pane shows the same as if it came whole."""
+    stream = "before\x1b]0;a window title\x07after\n\x1b[1;31mred\x1b[0m plain\n\x1b]2;t\x1b\\end\n"
+    pane = OutputPane("celery-1")
+
+    async def scenario():
+        async with PaneApp(pane).run_test(size=(80, 20)) as pilot:
+            def shown() -> list[str]:
+                return [pane.render_line(y).text.rstrip() for y in range(len(pane.lines))]
+
+            pane.write(stream)
+            await pilot.pause()
+            whole = shown()
+            assert whole == ["beforeafter", "red plain", "end"]
+            for cut in range(1, len(stream)):
+                pane.clear()
+                pane.write(stream[:cut])
+                pane.write(stream[cut:])
+                assert shown() == whole, f"cut at {cut}: {stream[:cut]!r} | {stream[cut:]!r}"
+    asyncio.run(scenario())

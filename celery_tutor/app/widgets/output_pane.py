@@ -26,6 +26,11 @@ _ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]")
 _NOT_COLOUR = re.compile(r"\x1b[\]P^_X][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b\[[0-?]*[ -/]*[@-ln-~]"
                          r"|\x1b[ -/]*[0-OQ-WYZ\\`-~]")
 _LONE_ESC = re.compile(r"\x1b(?!\[[0-?]*[ -/]*[@-~])")  # what is left of a sequence cut between two writes
+# An escape sequence begun at the very end of a batch, its end still to come in the next one (a title's ESC ] ...
+# before its BEL or ESC \, a CSI before its final letter): held back and put in front of the next batch, so that it
+# is judged whole. Searched for only among a batch's last characters.
+_CUT_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|[\]P^_X][^\x07\x1b]*\x1b?|[ -/]*)\Z")
+_CUT_ESCAPE_LOOKBACK = 256
 MAX_LINES = 10_000
 
 
@@ -68,6 +73,7 @@ class OutputPane(ScrollView, can_focus=True):
         self.lines: list[str] = []
         self.dropped = 0  # lines cut from the top to keep the pane within max_lines
         self._open = False  # the last line has no newline yet: the next write continues it
+        self._held = ""  # the start of an escape sequence that the next write ends
         self._width = 0
         self._cache: LRUCache[int, Strip] = LRUCache(1024)
         self._subtitle = ""
@@ -97,7 +103,13 @@ class OutputPane(ScrollView, can_focus=True):
             self.dropped += len(self.lines) - (1 if self._open and self.lines else 0) + skipped
             self.lines.clear()
             self._open = False
+            self._held = ""
             self._cache.clear()
+        if self._held:
+            text, self._held = self._held + text, ""
+        cut = _CUT_ESCAPE.search(text, max(0, len(text) - _CUT_ESCAPE_LOOKBACK))
+        if cut:
+            text, self._held = text[:cut.start()], text[cut.start():]
         if not text:
             return
         newlines = text.count("\n")
@@ -153,6 +165,7 @@ class OutputPane(ScrollView, can_focus=True):
         self.dropped += len(self.lines)
         self.lines.clear()
         self._open = False
+        self._held = ""
         self._cache.clear()
         self._resize()
 
