@@ -482,12 +482,14 @@ def test_a_typo_in_tasks_py_and_a_worker_started_twice(celery_lab, tmp_path):
             await pilot.press("n")
             await wait_for(pilot, lambda: main.step.full_id == "worker-start/start", 5, "the worker step")
 
-            # The typo again, then the worker: it cannot import the module, and the countdown says why.
+            # The typo again, then the worker: it cannot import the module and stops, and the check says why at
+            # once (no countdown to wait out: no worker runs, so waiting cannot help).
             await type_line(pilot, app, BROKEN_TASKS, prompt, 30)
             await pilot.press("r")
-            await wait_for(pilot, lambda: main.step_bar.state == "waiting" and "SyntaxError" in bar(app), 90,
-                           "the check to name the typo")
-            await interrupt(pilot, app, lambda: main.busy is None, "the check's waiting")
+            await wait_for(pilot, lambda: main.step_bar.state == "failed" and main.busy is None, 90,
+                           "the check to fail")
+            reason = bar(app).splitlines()[0]
+            assert "no Celery worker runs on celery-1" in reason and "SyntaxError" in reason, bar(app)
             assert not app.progress.passed("worker-start/start")
 
             # Fixed, and the worker started a second time: it starts. A third start, while it runs, is refused by
