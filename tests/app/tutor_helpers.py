@@ -49,8 +49,10 @@ async def check(pilot, app, timeout: float = 120) -> bool:
 
 
 async def run(pilot, app, key: str = "r", timeout: float = 300) -> None:
+    before = bar(app)
     await pilot.press(key)
-    await wait_for(pilot, lambda: app.main.busy is not None, 5, "the run to start")
+    # Started, or already over: a short step can run and pass between two looks.
+    await wait_for(pilot, lambda: app.main.busy is not None or bar(app) != before, 5, "the run to start")
     await until_idle(pilot, app, timeout)
 
 
