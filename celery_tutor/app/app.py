@@ -144,6 +144,11 @@ class TutorApp(App):
                     self.log_error(exc, "closing the sessions")
         self.buffer.close()
 
+    @property
+    def closing(self) -> bool:
+        """Messages the lab's threads posted may still arrive while the app closes, its screen's widgets gone."""
+        return self._quitting or not self.is_running or self.main is None
+
     # --- the lab ------------------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
@@ -176,18 +181,22 @@ class TutorApp(App):
 
     def on_lab_connected(self, message: msg.LabConnected) -> None:
         self.lab, self.runner, self.lab_problem = message.lab, message.runner, None
-        if self._quitting:
+        if self.closing:
             self.runner.close()
             return
         self.main.lab_connected()
         self.probe_status()
 
     def on_lab_unavailable(self, message: msg.LabUnavailable) -> None:
+        if self.closing:
+            return
         self.lab = self.runner = None
         self.lab_problem = message.reason + (f". {message.fix}" if message.fix else "")
         self.main.lab_unavailable(message.reason, message.fix)
 
     def on_lab_note(self, message: msg.LabNote) -> None:
+        if self.closing:
+            return
         self.main.lab_note(message.text)
 
     def action_reconnect(self) -> None:
@@ -224,6 +233,8 @@ class TutorApp(App):
             self._probing = False
 
     def on_status_probed(self, message: msg.StatusProbed) -> None:
+        if self.closing:
+            return
         self.main.status_bar.show_nodes(message.nodes)
         self.main.lab_probed(message.nodes, first=not self._reconciled)
         self._reconciled = True
@@ -236,6 +247,8 @@ class TutorApp(App):
         self.post_message(msg.BackgroundStarted(node, name, log))  # called in a worker thread
 
     def on_background_started(self, message: msg.BackgroundStarted) -> None:
+        if self.closing:
+            return
         self.follow(message.node, message.name, message.log)
 
     def followed_jobs(self, node: str) -> set[str]:
@@ -261,7 +274,7 @@ class TutorApp(App):
     def flush_output(self) -> None:
         """Every FLUSH_SECONDS: everything the lab's threads wrote since the last time, one write per pane."""
         batches = self.buffer.drain()
-        if not batches or self.main is None or not self.main.is_mounted:
+        if not batches or self.closing or not self.main.is_mounted:
             return
         tabs = self.main.output
         for source, batch in batches.items():
