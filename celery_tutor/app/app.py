@@ -147,7 +147,7 @@ class TutorApp(App):
     @property
     def closing(self) -> bool:
         """Messages the lab's threads posted may still arrive while the app closes, its screen's widgets gone."""
-        return self._quitting or not self.is_running or self.main is None
+        return self._quitting or not self.is_running
 
     # --- the lab ------------------------------------------------------------------------------------------
 
@@ -274,7 +274,7 @@ class TutorApp(App):
     def flush_output(self) -> None:
         """Every FLUSH_SECONDS: everything the lab's threads wrote since the last time, one write per pane."""
         batches = self.buffer.drain()
-        if not batches or self.closing or not self.main.is_mounted:
+        if not batches or self.closing or self.main is None or not self.main.is_mounted:
             return
         tabs = self.main.output
         for source, batch in batches.items():

@@ -13,6 +13,10 @@ HANDLER_PREFIXES = ("action_", "on_", "watch_", "_on_")
 
 def _report(node, error: Exception, name: str) -> None:
     app = getattr(node, "app", node)
+    if getattr(app, "closing", False):
+        # Widgets go away under messages still in flight while the app closes: nobody is left to tell.
+        app.log_error(error, f"running {type(node).__name__}.{name} while closing")
+        return
     report = getattr(app, "report_error", None)
     if report is None or getattr(app, "crash_on_error", False):
         raise error
