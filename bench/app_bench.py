@@ -166,9 +166,9 @@ async def flood_in_app(lab, course, lines: int, work: Path) -> tuple[float, list
     from textual import events
 
     from celery_tutor.app import make_app
-    from celery_tutor.app.progress import Progress
+    from celery_tutor.app.progress import ProgressView
 
-    app = make_app(course, lambda: lab, lab_name=lab.name, progress=Progress(), log_dir=work / "log",
+    app = make_app(course, lambda: lab, lab_name=lab.name, progress=ProgressView(), log_dir=work / "log",
                    status_interval=5.0)
     latencies: list[float] = []
     gc.disable()  # as `celery-tutor start` does: the app freezes what start-up made and collects again at its first frame
@@ -221,7 +221,7 @@ async def flood_in_app(lab, course, lines: int, work: Path) -> tuple[float, list
 
 def flood(rounds: int, lines: int, work: Path) -> dict[str, float]:
     from celery_tutor.course import load_course
-    from celery_tutor.lab.engine import connect
+    from celery_tutor.lab.docker_engine import connect
     from celery_tutor.lab.lab import Lab
 
     lab = Lab(connect(), name=f"bench-{uuid.uuid4().hex[:6]}")

@@ -19,10 +19,10 @@ from rich.console import Console
 from rich.table import Table
 
 from celery_tutor.course import load_course
-from celery_tutor.engine.runner import StepRunner
-from celery_tutor.engine.selection import select_steps
-from celery_tutor.engine.verify import verify
-from celery_tutor.lab.engine import connect
+from celery_tutor.steps.runner import StepRunner
+from celery_tutor.steps.selection import select_steps
+from celery_tutor.steps.verify import verify
+from celery_tutor.lab.docker_engine import connect
 from celery_tutor.lab.image import BASE, LABEL, LabImage
 from celery_tutor.lab.lab import Lab
 

@@ -132,7 +132,7 @@ def _lab_name(args) -> str:
 
 def _lab(args, name: str | None = None):
     from celery_tutor.course.loader import course_nodes
-    from celery_tutor.lab.engine import connect
+    from celery_tutor.lab.docker_engine import connect
     from celery_tutor.lab.lab import Lab
 
     nodes = course_nodes(args.lessons or lessons_dir())
@@ -233,7 +233,7 @@ def cmd_lab(args) -> int:
     if args.action in ("export", "import"):
         _check_kit(args.action, args.file)
     if args.at:
-        from celery_tutor.engine.selection import SelectionError, select_steps
+        from celery_tutor.steps.selection import SelectionError, select_steps
 
         try:  # before the lab is touched: a mistyped step must not cost a lab's worth of containers
             select_steps(_course(args), args.at, None)
@@ -323,7 +323,7 @@ def _check_kit(action: str, path: Path) -> None:
 
 
 def _lab_list(args) -> int:
-    from celery_tutor.lab.engine import connect
+    from celery_tutor.lab.docker_engine import connect
     from celery_tutor.lab.lab import list_labs
 
     from rich.table import Table
@@ -336,7 +336,7 @@ def _lab_list(args) -> int:
 
 
 def _lab_down_all(args) -> int:
-    from celery_tutor.lab.engine import connect
+    from celery_tutor.lab.docker_engine import connect
     from celery_tutor.lab.lab import Lab, list_labs
 
     client = connect(args.engine)
@@ -349,10 +349,10 @@ def _lab_down_all(args) -> int:
 
 def _fast_forward(args, lab, target: str, reset: bool = False) -> int:
     """Replay the solutions (and checks) of every step before `target`, so the lab is as if they were done; with
-    `reset`, on a lab made afresh first (the app's "rebuild the lab to this step" is the same engine.rebuild)."""
-    from celery_tutor.engine.rebuild import rebuild
-    from celery_tutor.engine.runner import StepRunner
-    from celery_tutor.engine.selection import SelectionError, select_steps
+    `reset`, on a lab made afresh first (the app's "rebuild the lab to this step" is the same steps.rebuild)."""
+    from celery_tutor.steps.rebuild import rebuild
+    from celery_tutor.steps.runner import StepRunner
+    from celery_tutor.steps.selection import SelectionError, select_steps
 
     try:
         replay, _ = select_steps(_course(args), target, None)
@@ -406,9 +406,9 @@ class _VerifyReporter:
 
 
 def cmd_verify(args) -> int:
-    from celery_tutor.engine.runner import StepRunner
-    from celery_tutor.engine.selection import SelectionError, select_steps
-    from celery_tutor.engine.verify import verify
+    from celery_tutor.steps.runner import StepRunner
+    from celery_tutor.steps.selection import SelectionError, select_steps
+    from celery_tutor.steps.verify import verify
 
     course = _course(args)
     try:
@@ -453,9 +453,9 @@ def cmd_verify(args) -> int:
 # --- progress -----------------------------------------------------------------------------------------------
 
 def _progress(args):
-    from celery_tutor.engine.progress import Progress as LearnerProgress
+    from celery_tutor.steps.progress import SavedProgress
 
-    progress = LearnerProgress.for_lab(_lab_name(args))
+    progress = SavedProgress.for_lab(_lab_name(args))
     if progress.warning:
         err.print(f"warning: {progress.warning}", markup=False)
     return progress
@@ -504,7 +504,7 @@ def _duration(seconds: float) -> str:
 
 
 def cmd_reset(args) -> int:
-    from celery_tutor.engine.selection import SelectionError, select_steps
+    from celery_tutor.steps.selection import SelectionError, select_steps
 
     chosen = [bool(args.step), bool(args.lesson), args.all]
     if sum(chosen) != 1:
@@ -535,7 +535,7 @@ def cmd_reset(args) -> int:
 # --- serve --------------------------------------------------------------------------------------------------
 
 def cmd_serve(args) -> int:
-    from celery_tutor.lab.engine import connect
+    from celery_tutor.lab.docker_engine import connect
     from celery_tutor.serve import TutorServer
 
     _check_listen(args.host, args.port)
@@ -589,7 +589,7 @@ LAB_DISK = 2 * 2**30
 def cmd_doctor(args) -> int:
     import shutil
 
-    from celery_tutor.lab.engine import connect
+    from celery_tutor.lab.docker_engine import connect
     from celery_tutor.lab.errors import NameTaken
 
     problems = 0
@@ -643,7 +643,7 @@ def cmd_doctor(args) -> int:
 def cmd_start(args) -> int:
     if args.engine is not None and not args.engine.strip():
         # The app would meet it only after it opens, as a banner: refused here as every other command refuses it.
-        from celery_tutor.lab.engine import connect
+        from celery_tutor.lab.docker_engine import connect
 
         connect(args.engine)  # raises DockerUnavailable before any contact; imported only on this wrong path
     if not getattr(args, "at", None):  # a replay first runs for minutes: it keeps the collector
@@ -663,8 +663,8 @@ def cmd_start(args) -> int:
 def _start_at(args, course: Course, target: str) -> int:
     """`start --at STEP`: make the lab afresh, replay the steps before STEP, and open the tutor there, those steps
     marked passed (and done by the tutor) in the learner's progress."""
-    from celery_tutor.engine.progress import Progress as LearnerProgress
-    from celery_tutor.engine.selection import SelectionError, select_steps
+    from celery_tutor.steps.progress import SavedProgress
+    from celery_tutor.steps.selection import SelectionError, select_steps
 
     try:
         replay, chosen = select_steps(course, target, None)
@@ -677,7 +677,7 @@ def _start_at(args, course: Course, target: str) -> int:
     # A fresh lab: replayed on top of a lab that is further on, or missing a node, the steps may not even pass.
     if _fast_forward(args, lab, target, reset=True) != 0:
         return 1
-    progress = LearnerProgress.for_lab(lab.name)
+    progress = SavedProgress.for_lab(lab.name)
     for step in replay:
         progress.mark_passed(step)
         progress.record(step).revealed = True
@@ -750,7 +750,7 @@ def _check_lab_name(args) -> None:
 
 def _check_state_dir(write: bool) -> None:
     """A progress directory that cannot be read (or written), refused at once rather than at the first save."""
-    from celery_tutor.engine.progress import state_dir
+    from celery_tutor.steps.progress import state_dir
 
     directory = state_dir()
     named = f"CELERY_TUTOR_STATE_DIR={directory}" if os.environ.get("CELERY_TUTOR_STATE_DIR") else str(directory)

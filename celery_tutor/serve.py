@@ -14,7 +14,7 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
-from celery_tutor.lab.engine import connect
+from celery_tutor.lab.docker_engine import connect
 from celery_tutor.lab.lab import Lab
 
 log = logging.getLogger("celery-tutor.serve")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from celery_tutor.lab.engine import connect
+from celery_tutor.lab.docker_engine import connect
 from celery_tutor.lab.image import LABEL, LabImage
 from celery_tutor.lab.lab import Lab
 from celery_tutor.paths import assets_dir

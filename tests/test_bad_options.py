@@ -361,7 +361,7 @@ def test_lab_refuses_a_name_with_the_cli_s_own_words(name):
 
 def test_a_backwards_range_says_to_swap_it_wherever_it_is_shown():
     from celery_tutor.course import load_course
-    from celery_tutor.engine.selection import SelectionError, select_steps
+    from celery_tutor.steps.selection import SelectionError, select_steps
 
     with pytest.raises(SelectionError) as refused:
         select_steps(load_course(), "2", "1")
@@ -382,7 +382,7 @@ def test_an_unexpected_error_under_serve_is_one_line_naming_the_log(monkeypatch,
         raise RuntimeError("the web server fell over")
 
     # The engine and the lessons pass; the error comes after textual-serve has set up logging to the terminal.
-    monkeypatch.setattr("celery_tutor.lab.engine.connect", lambda *args, **kwargs: None)
+    monkeypatch.setattr("celery_tutor.lab.docker_engine.connect", lambda *args, **kwargs: None)
     monkeypatch.setattr(web, "run_app", fails)
     monkeypatch.setattr(cli, "log_dir", lambda: tmp_path / "logs")
     root = logging.getLogger()

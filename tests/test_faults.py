@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from celery_tutor.course.model import Block
-from celery_tutor.engine.runner import StepRunner
-from celery_tutor.lab.engine import connect
+from celery_tutor.steps.runner import StepRunner
+from celery_tutor.lab.docker_engine import connect
 from celery_tutor.lab.lab import Lab
 
 from conftest import new_lab_name

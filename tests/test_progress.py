@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from celery_tutor.course import load_course
-from celery_tutor.engine.progress import Progress
+from celery_tutor.steps.progress import SavedProgress
 
 from conftest import ROOT, run_cli
 
@@ -20,26 +20,26 @@ def course():
 
 def test_progress_round_trips_and_resumes(tmp_path, course):
     steps = list(course.steps())
-    progress = Progress.for_lab("room-a", tmp_path)
+    progress = SavedProgress.for_lab("room-a", tmp_path)
     progress.mark_passed(steps[0])
     progress.record(steps[1]).revealed = True
     progress.current = steps[1].full_id
     progress.save()
-    again = Progress.for_lab("room-a", tmp_path)
+    again = SavedProgress.for_lab("room-a", tmp_path)
     assert again.passed(steps[0]) and not again.passed(steps[1])
     assert again.steps[steps[1].full_id].revealed
     assert again.resume_step(course) is steps[1]
-    assert Progress.for_lab("room-b", tmp_path).resume_step(course) is steps[0]  # labs keep apart
+    assert SavedProgress.for_lab("room-b", tmp_path).resume_step(course) is steps[0]  # labs keep apart
 
 
 def test_a_renamed_step_does_not_scramble_the_rest(tmp_path, course):
     steps = list(course.steps())
-    progress = Progress.for_lab("x", tmp_path)
+    progress = SavedProgress.for_lab("x", tmp_path)
     progress.mark_passed(steps[2])
     progress.steps["old-lesson/gone"] = progress.record(steps[2])
     progress.current = "old-lesson/gone"
     progress.save()
-    again = Progress.for_lab("x", tmp_path)
+    again = SavedProgress.for_lab("x", tmp_path)
     assert again.passed(steps[2])
     assert again.unknown_steps(course) == ["old-lesson/gone"]
     assert again.resume_step(course) is steps[0]  # the current step vanished: first one not passed
@@ -49,7 +49,7 @@ def test_a_renamed_step_does_not_scramble_the_rest(tmp_path, course):
 def test_a_damaged_file_is_kept_aside_with_a_warning(tmp_path, course, content):
     path = tmp_path / "progress-x.json"
     path.write_text(content)
-    progress = Progress.for_lab("x", tmp_path)
+    progress = SavedProgress.for_lab("x", tmp_path)
     assert progress.steps == {} and "damaged" in progress.warning
     aside = list(tmp_path.glob("progress-x.json.damaged-*"))
     assert len(aside) == 1 and aside[0].read_text() == content
@@ -65,7 +65,7 @@ def test_a_full_disk_leaves_the_old_progress_whole(tmp_path, course):
                       capture_output=True).returncode != 0:
         pytest.skip("cannot mount a small tmpfs here (needs root)")
     try:
-        progress = Progress.for_lab("x", mount)
+        progress = SavedProgress.for_lab("x", mount)
         first = next(course.steps())
         progress.mark_passed(first)
         progress.save()
@@ -75,7 +75,7 @@ def test_a_full_disk_leaves_the_old_progress_whole(tmp_path, course):
         with pytest.raises(OSError):
             progress.save()
         assert (mount / "progress-x.json").read_text() == before
-        assert Progress.for_lab("x", mount).passed(first)
+        assert SavedProgress.for_lab("x", mount).passed(first)
         assert [p.name for p in mount.iterdir()] == ["progress-x.json"]  # no temporary file left
     finally:
         subprocess.run(["umount", str(mount)], check=False)
@@ -84,7 +84,7 @@ def test_a_full_disk_leaves_the_old_progress_whole(tmp_path, course):
 def test_progress_and_reset_commands(tmp_path, course):
     env = {"CELERY_TUTOR_STATE_DIR": str(tmp_path)}
     steps = list(course.steps())
-    progress = Progress.for_lab("room", tmp_path)
+    progress = SavedProgress.for_lab("room", tmp_path)
     for step in steps[:5]:
         progress.mark_passed(step)
         progress.record(step).seconds = 60

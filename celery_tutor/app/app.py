@@ -20,12 +20,12 @@ from textual.worker import Worker, WorkerState
 from celery_tutor.app import messages as msg
 from celery_tutor.app.guard import guarded
 from celery_tutor.app.output_buffer import OutputBuffer
-from celery_tutor.app.progress import Progress
+from celery_tutor.app.progress import ProgressView
 from celery_tutor.app.screens.main import SHELL, MainScreen
 from celery_tutor.app.widgets.output_pane import MAX_LINES
 from celery_tutor.app.widgets.status_bar import NodeState
 from celery_tutor.course.model import Course
-from celery_tutor.engine.rebuild import step_label
+from celery_tutor.steps.rebuild import step_label
 
 FLUSH_SECONDS = 0.05  # output reaches the panes in batches this far apart, never line by line
 LOG_DIR = "/var/log/celery-tutor"  # lab.node.LOG_DIR, where background jobs log (not imported: docker-py)
@@ -56,14 +56,14 @@ class TutorApp(App):
     ]
 
     def __init__(self, course: Course, lab_factory: LabFactory, lab_name: str = "celery-tutor",
-                 progress: Progress | None = None, log_dir: Path | None = None, status_interval: float = 5.0,
+                 progress: ProgressView | None = None, log_dir: Path | None = None, status_interval: float = 5.0,
                  shown_home: str | None = None, crash_on_error: bool = False):
         super().__init__()
         self.crash_on_error = crash_on_error  # tests want Textual's own behaviour: fail loudly, at once
         self.course = course
         self.lab_factory = lab_factory
         self.lab_name = lab_name
-        self.progress = progress or Progress()
+        self.progress = progress or ProgressView()
         self._reconciled = False  # the lab compared once with the saved progress, at start
         self.log_dir = log_dir
         self.status_interval = status_interval
@@ -169,7 +169,7 @@ class TutorApp(App):
                     self.post_message(msg.LabNote(f"preparing the lab image (once, a few minutes){where}…"))
 
             lab.image.ensure(building)
-            from celery_tutor.engine.runner import StepRunner
+            from celery_tutor.steps.runner import StepRunner
 
             runner = StepRunner(lab, on_output=self.buffer.write, on_background=self._background_started)
         except _Closing:
@@ -409,7 +409,7 @@ def _error_logger(path: Path | None) -> logging.Logger:
 
 
 def make_app(course: Course, lab_factory: LabFactory, *, lab_name: str = "celery-tutor",
-             progress: Progress | None = None, log_dir: Path | None = None, status_interval: float = 5.0,
+             progress: ProgressView | None = None, log_dir: Path | None = None, status_interval: float = 5.0,
              shown_home: str | None = None, crash_on_error: bool = False) -> TutorApp:
     """The app from its parts: tests hand in a course, a lab (real or fake) and where logs go."""
     return TutorApp(course, lab_factory, lab_name=lab_name, progress=progress, log_dir=log_dir,
@@ -418,18 +418,18 @@ def make_app(course: Course, lab_factory: LabFactory, *, lab_name: str = "celery
 
 def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None = None) -> int:
     """What `celery-tutor start` runs: the real lab on the engine, progress and logs in the user's directories."""
-    from celery_tutor.engine.progress import Progress as SavedProgress
+    from celery_tutor.steps.progress import SavedProgress
     from celery_tutor.paths import log_dir
 
     def lab_factory():
-        from celery_tutor.lab.engine import connect
+        from celery_tutor.lab.docker_engine import connect
         from celery_tutor.lab.lab import Lab
 
         return Lab(connect(engine), name=lab_name, nodes=course.nodes)
 
     logs = log_dir()
     _quiet_logging(logs / "celery-tutor.log")
-    progress = Progress(SavedProgress.for_lab(lab_name))
+    progress = ProgressView(SavedProgress.for_lab(lab_name))
     app = make_app(course, lab_factory, lab_name=lab_name, progress=progress, log_dir=logs)
     try:
         app.run()

@@ -97,7 +97,7 @@ class RebuildProgress(Message):
 
 @dataclass
 class RebuildFinished(Message):
-    """The rebuild ended: `rebuilt` (engine.rebuild.Rebuilt) says how far it got and why it stopped."""
+    """The rebuild ended: `rebuilt` (steps.rebuild.Rebuilt) says how far it got and why it stopped."""
 
     plan: Any
     rebuilt: Any

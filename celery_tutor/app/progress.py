@@ -1,16 +1,16 @@
 """The app's view of the learner's saved progress: marks, hints, solutions shown and time per step."""
 
-# It wraps engine.progress, the file `celery-tutor progress` reads.
+# It wraps steps.progress, the file `celery-tutor progress` reads.
 from __future__ import annotations
 
 import time
 
-from celery_tutor.engine.progress import Progress as SavedProgress
+from celery_tutor.steps.progress import SavedProgress
 
 NOT_STARTED, PASSED, FAILED = "not started", "passed", "failed"
 
 
-class Progress:
+class ProgressView:
     """Wraps the saved progress; with none given it lives in memory only (tests, a lab with no name)."""
 
     def __init__(self, saved: SavedProgress | None = None):

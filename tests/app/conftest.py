@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from celery_tutor.app import make_app
-from celery_tutor.app.progress import Progress
+from celery_tutor.app.progress import ProgressView
 from celery_tutor.course import load_course
 
 
@@ -17,5 +17,5 @@ def course():
 @pytest.fixture
 def real_app(course, lab, tmp_path):
     """The app over a real lab of the test's own (the root conftest's `lab`, removed afterwards)."""
-    return make_app(course, lambda: lab, lab_name=lab.name, progress=Progress(), log_dir=tmp_path / "log",
+    return make_app(course, lambda: lab, lab_name=lab.name, progress=ProgressView(), log_dir=tmp_path / "log",
                     status_interval=2.0, crash_on_error=True)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from celery_tutor.app import make_app
-from celery_tutor.app.progress import Progress
+from celery_tutor.app.progress import ProgressView
 from celery_tutor.course import load_course
-from celery_tutor.lab.engine import connect
+from celery_tutor.lab.docker_engine import connect
 from celery_tutor.lab.image import LABEL
 from celery_tutor.lab.lab import Lab
 from celery_tutor.paths import lessons_dir
@@ -119,7 +119,7 @@ def write_course(root: Path, steps: str, nodes=NODES) -> Path:
 
 
 def app_over(lessons: Path, lab_factory, lab_name: str, tmp_path: Path):
-    return make_app(load_course(lessons), lab_factory, lab_name=lab_name, progress=Progress(),
+    return make_app(load_course(lessons), lab_factory, lab_name=lab_name, progress=ProgressView(),
                     log_dir=tmp_path / "log", status_interval=2.0, crash_on_error=True)
 
 

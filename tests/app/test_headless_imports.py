@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 HEADLESS = ["celery_tutor.course", "celery_tutor.course.loader", "celery_tutor.course.parser", "celery_tutor.lab",
-            "celery_tutor.lab.engine", "celery_tutor.lab.lab", "celery_tutor.lab.node", "celery_tutor.lab.session",
-            "celery_tutor.lab.image", "celery_tutor.engine", "celery_tutor.engine.runner",
-            "celery_tutor.engine.verify", "celery_tutor.engine.check", "celery_tutor.engine.rebuild",
+            "celery_tutor.lab.docker_engine", "celery_tutor.lab.lab", "celery_tutor.lab.node", "celery_tutor.lab.session",
+            "celery_tutor.lab.image", "celery_tutor.steps", "celery_tutor.steps.runner",
+            "celery_tutor.steps.verify", "celery_tutor.steps.check", "celery_tutor.steps.rebuild",
             "celery_tutor.cli"]
 
 

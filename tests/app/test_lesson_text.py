@@ -1,11 +1,11 @@
-"""What the learner reads of a step, and what the app remembers of their progress (in engine.progress's file)."""
+"""What the learner reads of a step, and what the app remembers of their progress (in steps.progress's file)."""
 
 from __future__ import annotations
 
 from celery_tutor.app.lesson_text import HIDDEN_SOLUTION, learner_markdown
-from celery_tutor.app.progress import FAILED, NOT_STARTED, PASSED, Progress
+from celery_tutor.app.progress import FAILED, NOT_STARTED, PASSED, ProgressView
 from celery_tutor.course.parser import parse_lesson
-from celery_tutor.engine.progress import Progress as SavedProgress
+from celery_tutor.steps.progress import SavedProgress
 
 LESSON = '''---
 id: demo
@@ -67,7 +67,7 @@ def test_the_solution_is_hidden_until_revealed_and_hints_come_one_by_one():
 
 def test_progress_marks_and_help_are_saved_where_celery_tutor_progress_reads_them(tmp_path):
     saved = SavedProgress.for_lab("demo-lab", tmp_path)
-    progress = Progress(saved)
+    progress = ProgressView(saved)
     assert progress.mark("demo/thing") == NOT_STARTED
     assert progress.record("demo/thing", False) == 1
     assert progress.mark("demo/thing") == FAILED
@@ -78,11 +78,11 @@ def test_progress_marks_and_help_are_saved_where_celery_tutor_progress_reads_the
     again = SavedProgress.for_lab("demo-lab", tmp_path)
     record = again.steps["demo/thing"]
     assert again.current == "demo/thing" and record.passed_at and record.hints == 1 and record.revealed
-    assert Progress(again).mark("demo/thing") == PASSED
+    assert ProgressView(again).mark("demo/thing") == PASSED
 
 
 def test_progress_without_a_file_lives_in_memory():
-    progress = Progress()
+    progress = ProgressView()
     progress.record("demo/thing", True)
     progress.move_to("demo/thing")
     assert progress.passed("demo/thing")

@@ -150,9 +150,9 @@ def test_output_from_a_thread_reaches_the_pane_in_batches_not_line_by_line(cours
 
 def test_an_unexpected_error_is_a_one_line_notice_and_a_log_entry_not_a_traceback(course, tmp_path):
     from celery_tutor.app import make_app
-    from celery_tutor.app.progress import Progress
+    from celery_tutor.app.progress import ProgressView
 
-    app = make_app(course, lambda: FakeLab(), lab_name="snap", progress=Progress(), log_dir=tmp_path,
+    app = make_app(course, lambda: FakeLab(), lab_name="snap", progress=ProgressView(), log_dir=tmp_path,
                    status_interval=0)
 
     def broken(*args, **kwargs) -> None:

@@ -10,12 +10,12 @@ import textwrap
 import pytest
 
 from celery_tutor.app import make_app
-from celery_tutor.app.progress import Progress
+from celery_tutor.app.progress import ProgressView
 from celery_tutor.app.screens.rebuild import RebuildScreen
 from celery_tutor.course import load_course
-from celery_tutor.engine.rebuild import Plan, estimate_seconds, expected_nodes, rebuild
-from celery_tutor.engine.runner import StepRunner
-from celery_tutor.engine.selection import select_steps
+from celery_tutor.steps.rebuild import Plan, estimate_seconds, expected_nodes, rebuild
+from celery_tutor.steps.runner import StepRunner
+from celery_tutor.steps.selection import select_steps
 from celery_tutor.lab.lab import Lab
 
 from conftest import new_lab_name
@@ -134,7 +134,7 @@ class _Quiet:
         pass
 
 
-def at_step(lab: Lab, course, step_id: str) -> Progress:
+def at_step(lab: Lab, course, step_id: str) -> ProgressView:
     """The lab brought to `step_id` as a learner would have it (every earlier step done), and progress to match."""
     replay, _ = select_steps(course, step_id, None)
     runner = StepRunner(lab)
@@ -143,7 +143,7 @@ def at_step(lab: Lab, course, step_id: str) -> Progress:
     finally:
         runner.close()
     assert rebuilt.ok, rebuilt.reason
-    progress = Progress()
+    progress = ProgressView()
     for step in replay:
         progress.saved.mark_passed(step)
     progress.saved.current = step_id

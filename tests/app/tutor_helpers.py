@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from celery_tutor.app import make_app
-from celery_tutor.app.progress import Progress
+from celery_tutor.app.progress import ProgressView
 from celery_tutor.lab.node import ExecResult
 
 SIZE = (140, 44)
@@ -117,7 +117,7 @@ class FakeLab:
 def fake_app(course, lab=None, lab_factory=None, **kwargs):
     """An app over a fake lab, with fixed paths so what it shows is the same on every machine."""
     lab = lab or FakeLab()
-    return make_app(course, lab_factory or (lambda: lab), lab_name="snap", progress=Progress(),
+    return make_app(course, lab_factory or (lambda: lab), lab_name="snap", progress=ProgressView(),
                     log_dir=Path("/tmp/celery-tutor-snapshots/log"), status_interval=0,
                     shown_home="/tmp/celery-tutor-snapshots", crash_on_error=True, **kwargs)
 

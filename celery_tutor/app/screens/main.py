@@ -16,7 +16,7 @@ from textual.widgets import Footer, Header, TabbedContent
 
 from celery_tutor.app import messages as msg
 from celery_tutor.app.guard import guarded
-from celery_tutor.app.progress import Progress
+from celery_tutor.app.progress import ProgressView
 from celery_tutor.app.widgets.banner import Banner
 from celery_tutor.app.widgets.command_line import CommandLine
 from celery_tutor.app.widgets.lesson_view import LessonView
@@ -25,7 +25,7 @@ from celery_tutor.app.widgets.output_tabs import OutputTabs
 from celery_tutor.app.widgets.status_bar import StatusBar
 from celery_tutor.app.widgets.step_bar import StepBar
 from celery_tutor.course.model import Course, Step
-from celery_tutor.engine.rebuild import Plan, describe_gone, expected_nodes, gone_nodes, rebuild, step_label
+from celery_tutor.steps.rebuild import Plan, describe_gone, expected_nodes, gone_nodes, rebuild, step_label
 
 LEARNER_LINE_TIMEOUT = 24 * 3600  # a line the learner typed runs until it ends or they press Ctrl+C
 SHELL = "shell"  # the session the command line types into; its output shows in the node's own pane
@@ -59,7 +59,7 @@ class MainScreen(Screen):
                 tooltip="Show the previous output tab"),
     ]
 
-    def __init__(self, course: Course, progress: Progress, lab_name: str, **kwargs):
+    def __init__(self, course: Course, progress: ProgressView, lab_name: str, **kwargs):
         super().__init__(**kwargs)
         self.course = course
         self.progress = progress

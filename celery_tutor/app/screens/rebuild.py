@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from celery_tutor.app.guard import guarded
-from celery_tutor.engine.rebuild import Plan, describe_gone, step_label
+from celery_tutor.steps.rebuild import Plan, describe_gone, step_label
 
 
 def about(seconds: float) -> str:

@@ -11,7 +11,7 @@ from textual.widget import Widget
 
 from celery_tutor.app.lesson_text import learner_markdown
 from celery_tutor.app.markdown_lines import markdown_lines
-from celery_tutor.app.progress import Progress
+from celery_tutor.app.progress import ProgressView
 from celery_tutor.course.model import Lesson, Step
 
 
@@ -75,7 +75,7 @@ class LessonView(VerticalScroll, can_focus=True):
     LessonView { scrollbar-gutter: stable; }
     """
 
-    def __init__(self, progress: Progress, step: Step | None = None, **kwargs):
+    def __init__(self, progress: ProgressView, step: Step | None = None, **kwargs):
         super().__init__(**kwargs)
         self.progress = progress
         # Given the first step at once, the first compose draws it: no second compose before the first frame.

@@ -10,7 +10,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from celery_tutor.app.guard import guarded
-from celery_tutor.app.progress import FAILED, PASSED, Progress
+from celery_tutor.app.progress import FAILED, PASSED, ProgressView
 from celery_tutor.course.model import Course, Step
 
 MARKS = {PASSED: ("✓", "green"), FAILED: ("✗", "red")}
@@ -25,7 +25,7 @@ class Outline(Tree[str]):
     class StepChosen(Message):
         step_id: str
 
-    def __init__(self, course: Course, progress: Progress, **kwargs):
+    def __init__(self, course: Course, progress: ProgressView, **kwargs):
         super().__init__(course.title, **kwargs)
         self.course = course
         self.progress = progress

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 from celery_tutor.course.model import Block, Step
-from celery_tutor.engine.runner import StepRunner
+from celery_tutor.steps.runner import StepRunner
 
 
 @dataclass

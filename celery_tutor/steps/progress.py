@@ -31,7 +31,7 @@ class StepRecord:
 
 
 @dataclass
-class Progress:
+class SavedProgress:
     """One learner's progress in one lab, keyed by the steps' stable ids so edited lessons do not scramble it."""
 
     path: Path
@@ -41,11 +41,11 @@ class Progress:
     warning: str = ""  # set when a damaged file had to be put aside
 
     @classmethod
-    def for_lab(cls, lab: str, directory: Path | None = None) -> Progress:
+    def for_lab(cls, lab: str, directory: Path | None = None) -> SavedProgress:
         return cls.load((directory or state_dir()) / f"progress-{lab}.json", lab)
 
     @classmethod
-    def load(cls, path: Path, lab: str = "celery-tutor") -> Progress:
+    def load(cls, path: Path, lab: str = "celery-tutor") -> SavedProgress:
         progress = cls(path=path, lab=lab)
         try:
             raw = path.read_text(encoding="utf-8")

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from celery_tutor.course.model import Block, Step
 
 if TYPE_CHECKING:  # they pull in docker-py: planning a rebuild must not (the app plans on its UI thread)
-    from celery_tutor.engine.runner import StepRunner
-    from celery_tutor.engine.verify import Reporter, StepOutcome
+    from celery_tutor.steps.runner import StepRunner
+    from celery_tutor.steps.verify import Reporter, StepOutcome
 
 RESET_SECONDS = 6.0  # the containers removed and started afresh
 _INSTALL = re.compile(r"\b(apt-get|apt|pip3?)\s+install\b")
@@ -164,8 +164,8 @@ def rebuild(lab, runner: StepRunner, replay: list[Step], reporter: Reporter, *, 
     started afresh first (nothing else makes sure no trace of a later step is left); then each step's solution and
     checks, as verify replays them. Stops at the first failure, or between two phases once `cancel` is set (whoever
     sets it also interrupts the runner, which ends the command running then)."""
-    from celery_tutor.engine.verify import verify
-    from celery_tutor.lab.engine import CONNECTION_ERRORS, engine_lost
+    from celery_tutor.steps.verify import verify
+    from celery_tutor.lab.docker_engine import CONNECTION_ERRORS, engine_lost
     from celery_tutor.lab.errors import LabError
 
     started = time.monotonic()

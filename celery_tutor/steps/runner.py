@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from celery_tutor.course.model import Block, Step
-from celery_tutor.engine.check import CheckResult, WaitCallback, judge_patterns, judge_script, retry
-from celery_tutor.lab.engine import CONNECTION_ERRORS, engine_lost
+from celery_tutor.steps.check import CheckResult, WaitCallback, judge_patterns, judge_script, retry
+from celery_tutor.lab.docker_engine import CONNECTION_ERRORS, engine_lost
 from celery_tutor.lab.errors import LabError
 from celery_tutor.lab.lab import Lab
 from celery_tutor.lab.node import LOG_DIR

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from celery_tutor.course.model import Block
-from celery_tutor.lab.engine import CONNECTION_ERRORS, engine_lost
+from celery_tutor.lab.docker_engine import CONNECTION_ERRORS, engine_lost
 from celery_tutor.lab.errors import LabError
 from celery_tutor.lab.node import Node
 
