@@ -16,7 +16,8 @@ from celery_tutor.lab.lab import Lab
 from celery_tutor.paths import assets_dir
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_PREFIX = "test-"
+# One run's own prefix: two suites on one engine (a developer's and CI's) do not count each other's labs.
+TEST_PREFIX = f"test-{uuid.uuid4().hex[:4]}-"
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 600, cwd: Path | None = None):
