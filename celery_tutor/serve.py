@@ -20,14 +20,29 @@ from celery_tutor.lab.lab import Lab
 log = logging.getLogger("celery-tutor.serve")
 
 
+class _Logged:
+    """A replay's reporter with no one watching: each step's outcome goes to the log."""
+
+    def __init__(self, lab: str):
+        self.lab = lab
+
+    def phase(self, step, phase: str) -> None:
+        pass
+
+    def finished(self, outcome) -> None:
+        log.info("lab %s: %s %s", self.lab, outcome.step.full_id, "replayed" if outcome.passed else outcome.reason)
+
+
 class TutorServer(Server):
     """Serves the tutor; every browser connection gets a lab of its own, on the engines in turn, removed when it closes."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8000, engines: list[str | None] | None = None,
-                 lessons: Path | None = None, prefix: str = "web", public_url: str | None = None):
+                 lessons: Path | None = None, prefix: str = "web", public_url: str | None = None,
+                 at: str | None = None):
         super().__init__(command="celery-tutor", host=host, port=port, title="celery-tutor", public_url=public_url)
         self.engines = engines or [None]
         self.lessons = lessons
+        self.at = at  # every lab brought to this step before its app opens there
         self.prefix = prefix
         self._turn = itertools.count()
         self.labs: dict[str, str | None] = {}  # lab name -> engine, while its connection lasts
@@ -45,7 +60,29 @@ class TutorServer(Server):
         return shlex.join(argv + ["start", "--lab", lab])
 
     def _lab_up(self, name: str, engine: str | None) -> None:
-        Lab(connect(engine), name=name).up()
+        lab = Lab(connect(engine), name=name)
+        lab.up()
+        if self.at:
+            self._replay(lab)
+
+    def _replay(self, lab: Lab) -> None:
+        """The steps before --at replayed in a connection's new lab and recorded in its progress, so its app opens
+        there; a replay that fails is logged, and the app offers the rebuild."""
+        from celery_tutor.course import load_course
+        from celery_tutor.steps.progress import SavedProgress
+        from celery_tutor.steps.rebuild import rebuild_and_record
+        from celery_tutor.steps.runner import StepRunner
+        from celery_tutor.steps.selection import select_steps
+
+        replay, chosen = select_steps(load_course(self.lessons), self.at)
+        runner = StepRunner(lab)
+        try:
+            rebuilt = rebuild_and_record(lab, runner, replay, _Logged(lab.name), SavedProgress.for_lab(lab.name),
+                                         target=chosen[0], reset=False)
+        finally:
+            runner.close()
+        if not rebuilt.ok:
+            log.warning("lab %s was not brought to %s: %s", lab.name, self.at, rebuilt.reason)
 
     def _lab_down(self, name: str, engine: str | None) -> None:
         try:

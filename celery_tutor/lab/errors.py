@@ -28,3 +28,7 @@ class NodeNotRunning(LabError):
 
 class ImageMissing(LabError):
     """The lab image, or the base it builds from, is not there and cannot be made."""
+
+
+class BaseImageMissing(ImageMissing):
+    """The base image (Debian) is missing and no registry has it: base_image.make can make it where can_make allows."""

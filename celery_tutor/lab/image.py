@@ -17,11 +17,12 @@ from typing import Callable
 import docker
 from docker.errors import APIError, ImageLoadError, ImageNotFound
 
-from celery_tutor.lab.errors import ImageMissing, LabError
+from celery_tutor.lab import base_image
+from celery_tutor.lab.base_image import BASE  # noqa: F401 (re-exported)
+from celery_tutor.lab.errors import LabError
 from celery_tutor.paths import assets_dir, cache_dir
 
 IMAGE = "celery-tutor/lab:latest"
-BASE = "debian:bookworm-slim"
 LABEL = "celery-tutor.lab"
 IMAGE_LABEL = "celery-tutor.image"
 DIGEST_LABEL = "celery-tutor.image-digest"
@@ -46,11 +47,13 @@ ProgressCallback = Callable[[BuildProgress], None]
 
 
 class LabImage:
-    def __init__(self, client: docker.DockerClient, base: str = BASE, tag: str = IMAGE,
+    def __init__(self, client: docker.DockerClient, base: str | None = None, tag: str | None = None,
                  lab_assets: Path | None = None):
         self.client = client
-        self.base = base
-        self.tag = tag
+        self.base = base or base_image.tag()
+        # CELERY_TUTOR_LAB_IMAGE: an image of another name, so a test's build from a base of its own leaves the
+        # shared one alone.
+        self.tag = tag or os.environ.get("CELERY_TUTOR_LAB_IMAGE") or IMAGE
         self.assets = lab_assets or assets_dir() / "lab"
 
     @property
@@ -128,21 +131,26 @@ class LabImage:
                            "make it again with `celery-tutor lab export FILE`") from None
         return self.current()
 
-    def _ensure_base(self, report: ProgressCallback) -> None:
+    def has_base(self) -> bool:
         try:
             self.client.images.get(self.base)
-            return
         except ImageNotFound:
-            pass
+            return False
+        return True
+
+    def _ensure_base(self, report: ProgressCallback) -> None:
+        """The base, pulled if missing; BaseImageMissing when no registry has it (base_image.make can make it)."""
+        if self.has_base():
+            return
         report(BuildProgress(0, 0, f"pulling {self.base}"))
         try:
             self.client.images.pull(self.base)
         except APIError:
-            script = self.assets / "make-base-image.sh"
-            raise ImageMissing(
-                f"the base image {self.base} is missing and cannot be pulled",
-                f"make it locally with debootstrap: sudo bash {script}",
-            ) from None
+            raise base_image.missing(self.base) from None
+
+    def make_base(self, report: Callable[[str], None]) -> None:
+        """Make the missing base here with debootstrap (see base_image.can_make); `report` gets its output lines."""
+        base_image.make(self.client, self.base, report)
 
     def _architecture(self) -> str:
         arch = self.client.info().get("Architecture", "x86_64")

@@ -140,6 +140,16 @@ class Lab:
                             "remove it yourself, or give the lab another name with --lab NAME")
         return network
 
+    def name_clash(self) -> NameTaken | None:
+        """The first container or network name this lab needs that something else holds, or None (doctor asks)."""
+        try:
+            for node in self.node_names:
+                self._get_container(node)
+            self._get_network()
+        except NameTaken as taken:
+            return taken
+        return None
+
     # --- lifecycle ---------------------------------------------------------------------------------------
 
     def ensure_network(self):

@@ -8,6 +8,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 import platformdirs
 
@@ -105,6 +106,22 @@ class SavedProgress:
         record = self.record(step)
         if not record.passed_at:
             record.passed_at = time.time()
+
+    def mark_replayed(self, step_ids: Iterable[str], at: str | None = None) -> None:
+        """Steps the tutor replayed to bring a lab to a step: passed, and done by the tutor unless the learner had
+        passed them already (their own work is not rewritten); `at`, where the learner now is."""
+        for step_id in step_ids:
+            record = self.record(step_id)
+            if not record.passed_at:
+                record.passed_at = time.time()
+                record.revealed = True
+        if at is not None:
+            self.current = at
+
+    def forget_all(self) -> None:
+        """Forget every record, those of steps the course no longer has included, and where the learner was."""
+        self.steps.clear()
+        self.current = None
 
     def reset(self, steps: list[Step]) -> int:
         """Forget the given steps; returns how many had a record."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from celery_tutor.course.model import Block, Step
 
 if TYPE_CHECKING:  # they pull in docker-py: planning a rebuild must not (the app plans on its UI thread)
+    from celery_tutor.steps.progress import SavedProgress
     from celery_tutor.steps.runner import StepRunner
     from celery_tutor.steps.verify import Reporter, StepOutcome
 
@@ -188,3 +189,16 @@ def rebuild(lab, runner: StepRunner, replay: list[Step], reporter: Reporter, *, 
         result.cancelled = True  # the interrupted command failed its step: that is the interruption, not a failure
     result.seconds = time.monotonic() - started
     return result
+
+
+def rebuild_and_record(lab, runner: StepRunner, replay: list[Step], reporter: Reporter, progress: SavedProgress, *,
+                       target: Step | None = None, reset: bool = True, cancel: threading.Event | None = None,
+                       on_block: Callable[[Block], None] | None = None) -> Rebuilt:
+    """Replay these steps, then record them: `rebuild`, then every step it replayed marked in `progress` as
+    SavedProgress.mark_replayed marks them, the learner put at `target` if the whole replay went through, and the
+    progress saved. `lab up --at`, `start --at`, `serve --at` and the app's rebuild all come here."""
+    rebuilt = rebuild(lab, runner, replay, reporter, reset=reset, cancel=cancel, on_block=on_block)
+    progress.mark_replayed([step.full_id for step in rebuilt.replayed],
+                           at=target.full_id if target is not None and rebuilt.ok else None)
+    progress.save()
+    return rebuilt

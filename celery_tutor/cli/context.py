@@ -1,0 +1,53 @@
+"""What the commands read from their arguments: the course, the lab and its name, the steps a selector names."""
+
+from __future__ import annotations
+
+from celery_tutor.cli.errors import UsageError
+from celery_tutor.course import Course, load_course
+from celery_tutor.paths import lessons_dir
+
+VERIFY_LAB = "celery-tutor-verify"
+
+
+def course(args) -> Course:
+    return load_course(args.lessons)
+
+
+def lab_name(args) -> str:
+    """--lab (before or after the command), else verify's own lab, else CELERY_TUTOR_LAB or the default."""
+    from celery_tutor.lab.naming import default_name
+
+    if args.lab:
+        return args.lab
+    return VERIFY_LAB if args.command == "verify" else default_name()
+
+
+def lab(args, name: str | None = None):
+    from celery_tutor.course.loader import course_nodes
+    from celery_tutor.lab.docker_engine import connect
+    from celery_tutor.lab.lab import Lab
+
+    nodes = course_nodes(args.lessons or lessons_dir())
+    return Lab(connect(args.engine), name=name or lab_name(args), nodes=nodes,
+               isolated=getattr(args, "isolated", False))
+
+
+def steps(chosen_from: Course, start: str | None, end: str | None = None):
+    """select_steps, its refusal the one line of bad input: (the steps before `start`, those from it to `end`)."""
+    from celery_tutor.steps.selection import SelectionError, select_steps
+
+    try:
+        return select_steps(chosen_from, start, end)
+    except SelectionError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def saved_progress(name: str):
+    """The learner's saved progress in lab `name`; a damaged file's warning said on stderr."""
+    from celery_tutor.cli.render import err
+    from celery_tutor.steps.progress import SavedProgress
+
+    progress = SavedProgress.for_lab(name)
+    if progress.warning:
+        err.print(f"warning: {progress.warning}", markup=False)
+    return progress

@@ -1,0 +1,21 @@
+"""`celery-tutor serve`: the tutor in a browser, one lab per connection (see celery_tutor/serve.py)."""
+
+from __future__ import annotations
+
+from celery_tutor.cli import context, options
+
+
+def run(args) -> int:
+    from celery_tutor.lab.docker_engine import connect
+    from celery_tutor.serve import TutorServer
+
+    options.check_listen(args.host, args.port)
+    engines = args.engines or [args.engine]
+    for engine in engines:
+        connect(engine)  # refuse at once, with the reason, if an engine cannot be reached
+    course = context.course(args)  # and if the lessons are broken
+    if args.at:
+        context.steps(course, args.at)  # and if the step is not in them
+    TutorServer(host=args.host, port=args.port, engines=engines, lessons=args.lessons,
+                public_url=args.public_url, at=args.at).serve()
+    return 0
