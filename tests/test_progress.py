@@ -101,3 +101,71 @@ def test_progress_and_reset_commands(tmp_path, course):
     assert result.returncode == 2 and "no lesson 'nope'" in result.stderr
     assert run_cli("reset", "--all", "--lab", "room", env=env).returncode == 0
     assert json.loads(run_cli("progress", "--lab", "room", "--json", env=env).stdout)["passed"] == 0
+
+
+def test_replayed_steps_keep_the_learners_own_passes(tmp_path, course):
+    steps = list(course.steps())
+    progress = SavedProgress.for_lab("x", tmp_path)
+    progress.mark_passed(steps[0])  # the learner's own work
+    passed_at = progress.steps[steps[0].full_id].passed_at
+    progress.mark_replayed([step.full_id for step in steps[:3]], at=steps[3].full_id)
+    assert not progress.steps[steps[0].full_id].revealed and progress.steps[steps[0].full_id].passed_at == passed_at
+    assert all(progress.passed(step) and progress.steps[step.full_id].revealed for step in steps[1:3])
+    assert progress.current == steps[3].full_id and not progress.passed(steps[3])
+
+
+def test_forget_all_forgets_steps_the_course_no_longer_has(tmp_path, course):
+    progress = SavedProgress.for_lab("x", tmp_path)
+    progress.mark_passed(next(course.steps()))
+    progress.record("old-lesson/gone").hints = 2
+    progress.current = "old-lesson/gone"
+    progress.forget_all()
+    assert (progress.steps, progress.current) == ({}, None)
+
+
+class _Done:
+    def __init__(self, ok: bool):
+        self.ok = self.passed = ok
+        self.reason = "" if ok else "it failed on purpose"
+
+
+class _Runner:
+    """A runner whose steps all pass but `fails`: what rebuild needs of one, without a lab."""
+
+    def __init__(self, fails: str | None = None):
+        self.fails = fails
+
+    def begin_step(self, step) -> None:
+        pass
+
+    def run_actions(self, step, include_solution: bool, on_block=None) -> _Done:
+        return _Done(step.full_id != self.fails)
+
+    def check(self, step, retries: bool) -> _Done:
+        return _Done(step.full_id != self.fails)
+
+
+class _Quiet:
+    def phase(self, step, phase) -> None:
+        pass
+
+    def finished(self, outcome) -> None:
+        pass
+
+
+@pytest.mark.parametrize("fails", [None, 2], ids=["whole", "stopped"])
+def test_a_replay_records_what_it_replayed_and_saves(tmp_path, course, fails):
+    from celery_tutor.steps.rebuild import rebuild_and_record
+
+    steps = list(course.steps())
+    progress = SavedProgress.for_lab("x", tmp_path)
+    progress.mark_passed(steps[1])
+    progress.current = steps[0].full_id
+    runner = _Runner(steps[fails].full_id if fails is not None else None)
+    rebuilt = rebuild_and_record(None, runner, steps[:4], _Quiet(), progress, target=steps[4], reset=False)
+    saved = SavedProgress.for_lab("x", tmp_path)
+    replayed = steps[:4] if fails is None else steps[:fails]
+    assert rebuilt.ok is (fails is None) and rebuilt.replayed == replayed
+    assert [step for step in steps[:5] if saved.passed(step)] == (replayed if fails is None else steps[:2])
+    assert [saved.steps[step.full_id].revealed for step in replayed] == [step is not steps[1] for step in replayed]
+    assert saved.current == (steps[4].full_id if fails is None else steps[0].full_id)  # moved only when it got there

@@ -20,7 +20,8 @@ def _may_make_base(missing, outright: bool) -> bool:
         return False
     err.print(f"{missing.reason}.", markup=False)
     try:
-        answer = err.input(f"Make it here with debootstrap (about {base_image.MAKE_SECONDS} s)? [y/N] ")
+        answer = err.input(f"Make it here with debootstrap (about {base_image.MAKE_SECONDS} s)? [y/N] ",
+                           markup=False)
     except EOFError:
         return False
     return answer.strip().lower() in ("y", "yes")
