@@ -167,3 +167,28 @@ def test_serve_spreads_the_labs_over_its_engines_in_turn(docker_client, lab_imag
             Lab(docker_client, name=name).down()
         proxy.close()
     assert f"on unix:///var/run/docker.sock, {proxy.url}" in " ".join(output.split())  # as the console wraps it
+
+
+def test_serve_at_brings_each_new_lab_to_the_step_and_records_it(docker_client, lab_image, monkeypatch, tmp_path):
+    from celery_tutor.serve import TutorServer
+    from celery_tutor.steps.progress import SavedProgress
+
+    monkeypatch.setenv("CELERY_TUTOR_STATE_DIR", str(tmp_path))
+    server = TutorServer(port=_free_port(), at="rabbitmq-install/install")
+    name = f"web-{os.urandom(4).hex()}"
+    try:
+        server._lab_up(name, None)
+        progress = SavedProgress.for_lab(name)
+        assert progress.current == "rabbitmq-install/install"  # where the app opens
+        assert progress.passed("containers/start") and progress.steps["containers/start"].revealed
+        assert not progress.passed("rabbitmq-install/install")
+        assert Lab(docker_client, name=name).node("celery-1").exec("hostname").output.strip() == "celery-1"
+    finally:
+        server._lab_down(name, None)
+
+
+def test_serve_refuses_a_step_not_in_the_course_before_serving():
+    result = subprocess.run([sys.executable, "-m", "celery_tutor", "serve", "--port", str(_free_port()),
+                             "--at", "nope/step"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "no step 'nope/step'" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
