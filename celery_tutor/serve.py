@@ -14,7 +14,7 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
-from celery_tutor.lab.docker_engine import connect
+from celery_tutor.lab import docker_engine  # connect looked up when called: a stand-in engine is seen
 from celery_tutor.lab.lab import Lab
 
 log = logging.getLogger("celery-tutor.serve")
@@ -60,7 +60,7 @@ class TutorServer(Server):
         return shlex.join(argv + ["start", "--lab", lab])
 
     def _lab_up(self, name: str, engine: str | None) -> None:
-        lab = Lab(connect(engine), name=name)
+        lab = Lab(docker_engine.connect(engine), name=name)
         lab.up()
         if self.at:
             self._replay(lab)
@@ -86,7 +86,7 @@ class TutorServer(Server):
 
     def _lab_down(self, name: str, engine: str | None) -> None:
         try:
-            Lab(connect(engine), name=name).down()
+            Lab(docker_engine.connect(engine), name=name).down()
         except Exception:  # the engine went away: `celery-tutor lab down --all` cleans up later
             log.exception("could not remove lab %s", name)
 
