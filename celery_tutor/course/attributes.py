@@ -4,35 +4,32 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _MODE = re.compile(r"^[0-7]{3,4}$")
 
 
-@dataclass(frozen=True)
-class Kind:
-    """What a key's value may be: `check` returns why a value is wrong, or None."""
-
-    name: str
-
-    def check(self, key: str, value: str) -> str | None:
-        if self.name == "number":
-            try:
-                if float(value) >= 0:
-                    return None
-            except ValueError:
-                pass
-            return f"{key}={value!r} is not a number of seconds or tries"
-        if self.name == "name" and not _NAME.match(value):
-            return f"{key}={value!r} is not a simple name (letters, digits, . _ -)"
-        if self.name == "path" and not value.startswith("/"):
-            return f"{key}={value!r} must be absolute"
-        if self.name == "mode" and not _MODE.match(value):
-            return f"{key}={value!r} is not an octal file mode such as 644"
-        return None
+# What a key's value may be: each returns why a value is wrong, or None.
+def _number(key: str, value: str) -> str | None:
+    try:
+        if float(value) >= 0:
+            return None
+    except ValueError:
+        pass
+    return f"{key}={value!r} is not a number of seconds or tries"
 
 
-TEXT, NUMBER, NAME, PATH, MODE, FLAG = (Kind(name) for name in ("text", "number", "name", "path", "mode", "flag"))
+def _name(key: str, value: str) -> str | None:
+    return None if _NAME.match(value) else f"{key}={value!r} is not a simple name (letters, digits, . _ -)"
+
+
+def _path(key: str, value: str) -> str | None:
+    return None if value.startswith("/") else f"{key}={value!r} must be absolute"
+
+
+def _mode(key: str, value: str) -> str | None:
+    return None if _MODE.match(value) else f"{key}={value!r} is not an octal file mode such as 644"
 
 
 @dataclass(frozen=True)
@@ -40,7 +37,7 @@ class Key:
     """One attribute a role accepts."""
 
     name: str
-    kind: Kind = TEXT
+    kind: Callable[[str, str], str | None] | None = None  # None: any text (or a flag)
     required: bool = False
     default: str | None = None  # what the tutor uses when the block does not give the key
     doc: str = ""  # how the docs table describes it, after the key's name
@@ -49,7 +46,7 @@ class Key:
     def problem(self, value: str) -> str | None:
         if self.choices and value not in self.choices:
             return f"unknown {self.name} {value!r} (expected one of: {', '.join(self.choices)})"
-        return self.kind.check(self.name, value)
+        return self.kind(self.name, value) if self.kind else None
 
     def describe(self) -> str:
         """The key as the docs table lists it."""
@@ -73,27 +70,27 @@ class Role:
 
 
 NODE = Key("node", required=True)
-SOLUTION = Key("solution", FLAG, doc="flag")
+SOLUTION = Key("solution", doc="flag")
 CWD = Key("cwd", default="/root")
 
 ROLES: tuple[Role, ...] = (
     Role("run", "runs it as a bash script in the node, streaming its output; a non-zero exit fails the step's run",
-         (NODE, CWD, Key("timeout", NUMBER, default="60", doc="seconds"), Key("background", NAME, doc="a job name"),
-          Key("session", NAME, doc="a shell session's name"), SOLUTION), action=True),
+         (NODE, CWD, Key("timeout", _number, default="60", doc="seconds"), Key("background", _name, doc="a job name"),
+          Key("session", _name, doc="a shell session's name"), SOLUTION), action=True),
     Role("file", "writes the body to a file in the node",
-         (NODE, Key("path", PATH, required=True), Key("mode", MODE, default="644", doc="octal"), SOLUTION),
+         (NODE, Key("path", _path, required=True), Key("mode", _mode, default="644", doc="octal"), SOLUTION),
          action=True),
     Role("repl", "types each `>>>` line (and its `...` continuation lines) into a Python REPL in the node; other "
                  "lines are the output the learner should expect and are not typed",
-         (NODE, Key("session", NAME, default="python"), CWD, Key("timeout", NUMBER, default="30", doc="per line"),
+         (NODE, Key("session", _name, default="python"), CWD, Key("timeout", _number, default="30", doc="per line"),
           SOLUTION), action=True),
     Role("lab", "acts on Docker itself, through the Docker API: the body is the equivalent `docker` command, shown "
                 "to the learner and never run on the host",
          (Key("action", required=True, choices=("remove", "start", "stop")), NODE, SOLUTION), action=True),
     Role("check", "decides whether the step is done (see below)",
-         (Key("node", doc="a script; this or `session`"), Key("session", NAME, doc="patterns; this or `node`"),
-          Key("retries", NUMBER, default="0"), Key("delay", NUMBER, default="1", doc="seconds between tries"),
-          Key("timeout", NUMBER, default="30", doc="seconds"), Key("may-pass-first", FLAG, doc="flag"))),
+         (Key("node", doc="a script; this or `session`"), Key("session", _name, doc="patterns; this or `node`"),
+          Key("retries", _number, default="0"), Key("delay", _number, default="1", doc="seconds between tries"),
+          Key("timeout", _number, default="30", doc="seconds"), Key("may-pass-first", doc="flag"))),
     Role("hint", "shown to the learner on request, one block after another in order"),
 )
 BY_NAME = {role.name: role for role in ROLES}

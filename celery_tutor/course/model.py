@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Iterator
 
 from celery_tutor.course import attributes
-from celery_tutor.course.attributes import ACTION_ROLES  # noqa: F401  (the model's callers name roles from here)
 
 # The session of the learner's command line: its output belongs in the node's own pane, not a tab of its own.
 COMMAND_LINE_SESSION = "shell"

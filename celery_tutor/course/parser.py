@@ -54,7 +54,8 @@ def _check_block(role: str, attrs: dict[str, str], nodes: list[str], report) -> 
             problems.append(f"unknown node {value!r} (the lab has: {', '.join(nodes)})")
         elif (value or not key.required) and (problem := key.problem(value)):
             problems.append(problem)
-    problems += [f"a {role} block needs {key.name}=" for key in declared.keys if key.required and not attrs.get(key.name)]
+    problems += [f"a {role} block needs {key.name}=" for key in declared.keys
+                 if key.required and not attrs.get(key.name)]
     if role == "check" and bool(attrs.get("node")) == bool(attrs.get("session")):
         problems.append("a check block needs exactly one of node= (a script) or session= (patterns)")
     if role == "run" and "background" in attrs and "session" in attrs:
@@ -161,9 +162,10 @@ def parse_lesson(path: Path, text: str, nodes: list[str]) -> tuple[Lesson | None
                 report(f"cannot read the block's attributes: {exc}", line)
                 continue
             usable = _check_block(role, attrs, nodes, lambda message: report(message, line))
-            if attrs.get("node") in nodes and isinstance(meta.get("nodes"), list) and attrs["node"] not in meta["nodes"]:
-                report(f"node {attrs['node']!r} is not among this lesson's nodes ({', '.join(map(str, meta['nodes']))}): "
-                       f"add it to `nodes` in the front matter", line)
+            declared = meta.get("nodes") if isinstance(meta.get("nodes"), list) else None
+            if declared is not None and attrs.get("node") in nodes and attrs["node"] not in declared:
+                report(f"node {attrs['node']!r} is not among this lesson's nodes ({', '.join(map(str, declared))}): "
+                       "add it to `nodes` in the front matter", line)
             if pending_title is None:
                 report(f"a {role} block must be inside a step (under a ## heading)", line)
                 continue

@@ -98,15 +98,15 @@ class StepRunner:
             return None
         node = self.lab.node(node_name)
         if block.role == "file":
-            node.put_file(block.get("path"), block.body, int(block.get("mode", "644"), 8))
+            node.put_file(block.get("path"), block.body, int(block.get("mode"), 8))
             self.on_output(node_name, f"[file] wrote {block.get('path')}\n")
             return None
         if block.role == "repl":
-            session = self.session(node_name, block.session, PythonSession, block.get("cwd", "/root"))
+            session = self.session(node_name, block.session, PythonSession, block.get("cwd"))
             session.run_lines(block.body.splitlines(), timeout=block.timeout)
             return None
         # role == "run"
-        cwd = block.get("cwd", "/root")
+        cwd = block.get("cwd")
         if block.get("background"):
             name = block.get("background")
             pid = node.start_background(name, block.body, cwd=cwd)
