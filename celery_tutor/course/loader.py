@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+from typing import Callable
 
 from celery_tutor.course.model import Course, Lesson, Section
 from celery_tutor.course.problems import LessonError, Problem
@@ -92,9 +94,15 @@ def parse_file(path: Path, nodes: list[str]) -> tuple[Lesson | None, list[Proble
 
 def check_course(root: Path) -> tuple[Course | None, list[Problem]]:
     """Load the whole course; returns it (None when unusable) with every problem in any file."""
+    course, problems, _ = _check_course(root)
+    return course, problems
+
+
+def _check_course(root: Path) -> tuple[Course | None, list[Problem], list[Lesson]]:
+    """check_course, with every lesson that parsed (those of a course with problems too, for lint)."""
     unreadable = unreadable_dir(root)
     if unreadable:
-        return None, [unreadable]
+        return None, [unreadable], []
     data, problems = _read_course_file(root)
     nodes = data.get("nodes", DEFAULT_NODES)
     by_id: dict[str, Lesson] = {}
@@ -135,8 +143,8 @@ def check_course(root: Path) -> tuple[Course | None, list[Problem]]:
         if lesson_id not in listed:
             problems.append(Problem(lesson.path, 1, f"lesson {lesson_id!r} is not listed in course.yaml"))
     if problems:
-        return None, problems
-    return Course(title=data["title"], nodes=list(nodes), sections=sections, root=root), problems
+        return None, problems, list(by_id.values())
+    return Course(title=data["title"], nodes=list(nodes), sections=sections, root=root), problems, list(by_id.values())
 
 
 def load_course(root: Path | None = None) -> Course:
@@ -157,9 +165,13 @@ def _parse_course(root: Path) -> Course:
     return course
 
 
-def lint(paths: list[Path]) -> list[Problem]:
-    """Every problem in the given lesson directories or files."""
+def lint(paths: list[Path], notice: Callable[[str], None] | None = None) -> list[Problem]:
+    """Every problem in the given lesson directories or files, ShellCheck's findings in their shell blocks too.
+    Without shellcheck (an author's tool) the rest is still checked, and `notice` (stderr) is told so once."""
+    from celery_tutor.course.shellcheck import MISSING, shellcheck, shellcheck_command
+
     problems: list[Problem] = []
+    lessons: list[Lesson] = []
     for path in paths:
         try:
             os.stat(path)
@@ -171,9 +183,17 @@ def lint(paths: list[Path]) -> list[Problem]:
             problems.append(Problem(path, 1, f"cannot read it ({exc.strerror or exc}){fix}"))
             continue
         if path.is_dir():
-            problems += check_course(path)[1]
+            _, found, parsed = _check_course(path)
+            lessons += parsed
         elif path.is_file():
-            problems += parse_file(path, course_nodes(path.parent))[1]
+            lesson, found = parse_file(path, course_nodes(path.parent))
+            lessons += [lesson] if lesson else []
         else:
-            problems.append(Problem(path, 1, "no such file or directory"))
-    return problems
+            found = [Problem(path, 1, "no such file or directory")]
+        problems += found
+    command = shellcheck_command()
+    if command:
+        problems += shellcheck(lessons, command)
+    elif lessons:
+        (notice or (lambda text: print(text, file=sys.stderr)))(f"lint: {MISSING}")
+    return sorted(problems)

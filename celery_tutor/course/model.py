@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-ACTION_ROLES = ("run", "file", "repl", "lab")
+from celery_tutor.course import attributes
+
+# The session of the learner's command line: its output belongs in the node's own pane, not a tab of its own.
+COMMAND_LINE_SESSION = "shell"
 
 
 @dataclass(frozen=True)
@@ -20,11 +23,14 @@ class Block:
     lang: str = ""
 
     def get(self, key: str, default: str | None = None) -> str | None:
-        return self.attrs.get(key, default)
+        """The key's value; when the block does not give it, `default`, else the declared default."""
+        if key in self.attrs:
+            return self.attrs[key]
+        return default if default is not None else attributes.default(self.role, key)
 
-    def number(self, key: str, default: float) -> float:
-        value = self.attrs.get(key)
-        return default if value is None else float(value)
+    def number(self, key: str, default: float | None = None) -> float:
+        value = self.get(key)
+        return float(value) if value is not None else float(default or 0)
 
     def flag(self, key: str) -> bool:
         return key in self.attrs
@@ -35,9 +41,13 @@ class Block:
 
     @property
     def session(self) -> str | None:
-        if self.role == "repl":
-            return self.attrs.get("session", "python")
-        return self.attrs.get("session")
+        return self.get("session")
+
+    @property
+    def source(self) -> str:
+        """Where the block's output shows: the node's pane, or the tab of a session or background job in it."""
+        name = self.get("background") or (self.session if self.role in ("run", "repl") else None)
+        return f"{self.node}/{name}" if name and name != COMMAND_LINE_SESSION else str(self.node)
 
     @property
     def solution(self) -> bool:
@@ -46,8 +56,7 @@ class Block:
 
     @property
     def timeout(self) -> float:
-        default = {"run": 60.0, "repl": 30.0, "check": 30.0}.get(self.role, 60.0)
-        return self.number("timeout", default)
+        return self.number("timeout", 60.0)
 
 
 @dataclass
@@ -69,8 +78,14 @@ class Step:
         return f"{self.lesson.id}/{self.id}" if self.lesson else self.id
 
     @property
+    def must_fail_first(self) -> list[Block]:
+        """The checks `verify` proves fail before the solution: all but those marked may-pass-first."""
+        return [check for check in self.checks if not check.flag("may-pass-first")]
+
+    @property
     def may_pass_first(self) -> bool:
-        return any(check.flag("may-pass-first") for check in self.checks)
+        """Every check of the step may pass before its solution: there is nothing to prove first."""
+        return not self.must_fail_first
 
     @property
     def learner_actions(self) -> list[Block]:

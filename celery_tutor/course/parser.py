@@ -9,26 +9,16 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from celery_tutor.course.model import ACTION_ROLES, Block, Lesson, Step
+from celery_tutor.course.attributes import ACTION_ROLES, BY_NAME
+from celery_tutor.course.model import Block, Lesson, Step
 from celery_tutor.course.problems import Problem
 
-# The keys each role accepts; True marks the required ones. The grammar is documented in docs/lesson-format.md.
-ROLE_KEYS: dict[str, dict[str, bool]] = {
-    "run": {"node": True, "cwd": False, "timeout": False, "background": False, "session": False, "solution": False},
-    "file": {"node": True, "path": True, "mode": False, "solution": False},
-    "repl": {"node": True, "session": False, "cwd": False, "timeout": False, "solution": False},
-    "lab": {"action": True, "node": True, "solution": False},
-    "check": {"node": False, "session": False, "retries": False, "delay": False, "timeout": False,
-              "may-pass-first": False},
-    "hint": {},
-}
-NUMBER_KEYS = {"timeout", "retries", "delay"}
-LAB_ACTIONS = {"start", "stop", "remove"}
 FRONT_MATTER_KEYS = {"id": str, "title": str, "notes": str, "nodes": list}
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_HEADING_ID = re.compile(r"\s*\{#([^}]*)\}\s*$")
+# A step's id ends its heading, in an HTML comment that Git hosts hide: `## Install it <!-- step: install -->`.
+# The older `## Install it {#install}` is still read (GitHub shows it, so the shipped lessons do not use it).
+STEP_ID = re.compile(r"\s*(?:<!--\s*step:\s*(?P<comment>.*?)\s*-->|\{#(?P<braces>[^}]*)\})\s*$")
 _INFO = re.compile(r"^(?P<lang>[^\s{]*)\s*\{(?P<attrs>.*)\}\s*$")
 
 _markdown = MarkdownIt("commonmark").use(front_matter_plugin)
@@ -49,52 +39,30 @@ def parse_attrs(text: str) -> tuple[str, dict[str, str]]:
 
 
 def _check_block(role: str, attrs: dict[str, str], nodes: list[str], report) -> bool:
-    """Validates one block's attributes against ROLE_KEYS; reports each problem and says if the block is usable."""
-    ok = True
-    if role not in ROLE_KEYS:
-        report(f"unknown role {role!r} (expected one of: {', '.join(ROLE_KEYS)})")
+    """Validates one block's attributes against their declaration; reports each problem, says if it is usable."""
+    if role not in BY_NAME:
+        report(f"unknown role {role!r} (expected one of: {', '.join(BY_NAME)})")
         return False
-    keys = ROLE_KEYS[role]
-    for key, value in attrs.items():
-        if key not in keys:
-            known = ", ".join(keys) or "none"
-            report(f"unknown attribute {key!r} for a {role} block (known: {known})")
-            ok = False
-        elif key in NUMBER_KEYS:
-            try:
-                if float(value) < 0:
-                    raise ValueError
-            except ValueError:
-                report(f"{key}={value!r} is not a number of seconds or tries")
-                ok = False
-    for key, required in keys.items():
-        if required and not attrs.get(key):
-            report(f"a {role} block needs {key}=")
-            ok = False
-    node = attrs.get("node")
-    if node is not None and node not in nodes:
-        report(f"unknown node {node!r} (the lab has: {', '.join(nodes)})")
-        ok = False
+    declared = BY_NAME[role]
+    problems = []
+    for name, value in attrs.items():
+        key = declared.key(name)
+        if key is None:
+            known = ", ".join(key.name for key in declared.keys) or "none"
+            problems.append(f"unknown attribute {name!r} for a {role} block (known: {known})")
+        elif name == "node" and value not in nodes:
+            problems.append(f"unknown node {value!r} (the lab has: {', '.join(nodes)})")
+        elif (value or not key.required) and (problem := key.problem(value)):
+            problems.append(problem)
+    problems += [f"a {role} block needs {key.name}=" for key in declared.keys
+                 if key.required and not attrs.get(key.name)]
     if role == "check" and bool(attrs.get("node")) == bool(attrs.get("session")):
-        report("a check block needs exactly one of node= (a script) or session= (patterns)")
-        ok = False
-    if role == "lab" and attrs.get("action") and attrs["action"] not in LAB_ACTIONS:
-        report(f"unknown lab action {attrs['action']!r} (expected one of: {', '.join(sorted(LAB_ACTIONS))})")
-        ok = False
-    if role == "file" and attrs.get("path") and not attrs["path"].startswith("/"):
-        report(f"path={attrs['path']!r} must be absolute")
-        ok = False
-    if role == "file" and "mode" in attrs and not re.fullmatch(r"[0-7]{3,4}", attrs["mode"]):
-        report(f"mode={attrs['mode']!r} is not an octal file mode such as 644")
-        ok = False
-    for key in ("background", "session"):
-        if key in attrs and not _NAME.match(attrs[key]):
-            report(f"{key}={attrs[key]!r} is not a simple name (letters, digits, . _ -)")
-            ok = False
+        problems.append("a check block needs exactly one of node= (a script) or session= (patterns)")
     if role == "run" and "background" in attrs and "session" in attrs:
-        report("a run block is either background= or session=, not both")
-        ok = False
-    return ok
+        problems.append("a run block is either background= or session=, not both")
+    for problem in problems:
+        report(problem)
+    return not problems
 
 
 def _check_patterns(block: Block, report) -> None:
@@ -162,14 +130,14 @@ def parse_lesson(path: Path, text: str, nodes: list[str]) -> tuple[Lesson | None
             inline = tokens[index + 1]
             line = token.map[0] + 1
             title = inline.content
-            match = _HEADING_ID.search(title)
+            match = STEP_ID.search(title)
             if match:
-                step_id, title = match.group(1), title[: match.start()].strip()
+                step_id, title = match.group("comment") or match.group("braces") or "", title[: match.start()].strip()
                 if not _ID.match(step_id):
                     report(f"step id {step_id!r} must be lowercase letters, digits and -", line)
             else:
                 step_id = ""
-                report("step heading lacks an id: end it with {#step-id}", line)
+                report("step heading lacks an id: end it with <!-- step: step-id -->", line)
             if step_id and any(step.id == step_id for step in steps):
                 report(f"step id {step_id!r} is used twice in this lesson", line)
             heading_lines.append(token.map[0])
@@ -194,6 +162,10 @@ def parse_lesson(path: Path, text: str, nodes: list[str]) -> tuple[Lesson | None
                 report(f"cannot read the block's attributes: {exc}", line)
                 continue
             usable = _check_block(role, attrs, nodes, lambda message: report(message, line))
+            declared = meta.get("nodes") if isinstance(meta.get("nodes"), list) else None
+            if declared is not None and attrs.get("node") in nodes and attrs["node"] not in declared:
+                report(f"node {attrs['node']!r} is not among this lesson's nodes ({', '.join(map(str, declared))}): "
+                       "add it to `nodes` in the front matter", line)
             if pending_title is None:
                 report(f"a {role} block must be inside a step (under a ## heading)", line)
                 continue
@@ -213,7 +185,8 @@ def parse_lesson(path: Path, text: str, nodes: list[str]) -> tuple[Lesson | None
                 pending_title.actions.append(block)
 
     for step, start, end in zip(steps, heading_lines, heading_lines[1:] + [len(lines)]):
-        step.markdown = "\n".join(lines[start:end]).strip() + "\n"
+        heading = STEP_ID.sub("", lines[start])  # the id is the tutor's: the learner reads the bare title
+        step.markdown = "\n".join([heading, *lines[start + 1:end]]).strip() + "\n"
         if not step.checks:
             report(f"step {step.id or step.title!r} has no check block: every step needs one", step.line)
     if not steps:

@@ -6,7 +6,10 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
+
+import celery_tutor.course
 
 from celery_tutor.course.model import Block
 from celery_tutor.lab.docker_engine import CONNECTION_ERRORS, engine_lost
@@ -19,6 +22,9 @@ WaitCallback = Callable[[int, int, float, str], None]
 # A check script exits with this status when it knows waiting cannot help (the broker is not even running):
 # the learner sees the reason at once instead of a countdown that can only end in the same failure.
 NO_USE_WAITING = 3
+
+# Defined before every check script, so that a check reads as what it tests (the docs list them).
+CHECK_HELPERS = (Path(celery_tutor.course.__file__).parent / "check_helpers.sh").read_text()
 
 
 @dataclass
@@ -33,7 +39,7 @@ class CheckResult:
 def judge_script(block: Block, node: Node) -> CheckResult:
     started = time.monotonic()
     try:
-        result = node.exec(block.body, cwd="/root", timeout=block.timeout)
+        result = node.exec(f"{CHECK_HELPERS}\n{block.body}", cwd="/root", timeout=block.timeout)
     except LabError as exc:
         return CheckResult(False, exc.reason, seconds=time.monotonic() - started)
     except CONNECTION_ERRORS as exc:
@@ -62,8 +68,8 @@ def retry(attempt: Callable[[], CheckResult], block: Block, retries: bool,
           on_wait: WaitCallback | None = None, cancel: threading.Event | None = None) -> CheckResult:
     """Try a check up to 1 + retries times, `delay` seconds apart, telling `on_wait` before each pause.
     Setting `cancel` (Ctrl+C in the app) ends the waiting: the last try's result stands."""
-    tries = 1 + int(block.number("retries", 0)) if retries else 1
-    delay = block.number("delay", 1.0)
+    tries = 1 + int(block.number("retries")) if retries else 1
+    delay = block.number("delay")
     started = time.monotonic()
     for number in range(1, tries + 1):
         result = attempt()

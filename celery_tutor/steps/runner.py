@@ -28,12 +28,6 @@ class ActionResult:
     seconds: float = 0.0
 
 
-def source_of(block: Block) -> str:
-    """The pane a block's output belongs to: the node's, or a session's or background job's in that node."""
-    name = block.get("background") or (block.session if block.role in ("run", "repl") else None)
-    return f"{block.node}/{name}" if name else str(block.node)
-
-
 class StepRunner:
     """Runs steps in one lab. Thread-safe enough for one worker thread at a time, as the app and verify use it."""
 
@@ -91,7 +85,7 @@ class StepRunner:
     def _act(self, block: Block) -> str | None:
         """Carries out one block; returns why it failed, or None."""
         node_name = block.node or ""
-        source = source_of(block)
+        source = block.source
         if block.role == "lab":
             action = block.get("action")
             if action == "start":
@@ -104,15 +98,15 @@ class StepRunner:
             return None
         node = self.lab.node(node_name)
         if block.role == "file":
-            node.put_file(block.get("path"), block.body, int(block.get("mode", "644"), 8))
+            node.put_file(block.get("path"), block.body, int(block.get("mode"), 8))
             self.on_output(node_name, f"[file] wrote {block.get('path')}\n")
             return None
         if block.role == "repl":
-            session = self.session(node_name, block.session, PythonSession, block.get("cwd", "/root"))
+            session = self.session(node_name, block.session, PythonSession, block.get("cwd"))
             session.run_lines(block.body.splitlines(), timeout=block.timeout)
             return None
         # role == "run"
-        cwd = block.get("cwd", "/root")
+        cwd = block.get("cwd")
         if block.get("background"):
             name = block.get("background")
             pid = node.start_background(name, block.body, cwd=cwd)

@@ -33,14 +33,15 @@ def verify_step(runner: StepRunner, step: Step, reporter: Reporter, prove_fails_
     """Check (must fail), solve, check (must pass): Instruqt's track test for one step."""
     outcome = StepOutcome(step, passed=False, replayed=not prove_fails_first)
     runner.begin_step(step)
-    if prove_fails_first and not step.may_pass_first:
+    if prove_fails_first and step.must_fail_first:
         reporter.phase(step, "check must fail")
         started = time.monotonic()
-        early = runner.check(step, retries=False)
+        # Each check on its own: one that fails must not hide another that would pass before the solution.
+        early = next((block for block in step.must_fail_first if runner.check_block(block, retries=False).passed), None)
         outcome.timings["check-first"] = time.monotonic() - started
-        if early.passed:
-            outcome.reason = ("its check passed before the solution ran: it does not test what this step does "
-                              "(or mark it may-pass-first)")
+        if early is not None:
+            outcome.reason = (f"its check passed before the solution ran: it does not test what this step does "
+                              f"(or mark it may-pass-first){_at(step, early)}")
             return outcome
     reporter.phase(step, "solution")
     started = time.monotonic()
@@ -57,6 +58,11 @@ def verify_step(runner: StepRunner, step: Step, reporter: Reporter, prove_fails_
     if not result.passed:
         outcome.reason = f"its check failed after the solution: {result.reason}"
     return outcome
+
+
+def _at(step: Step, block: Block) -> str:
+    """Which check, when the step has more than one."""
+    return f" (the check at line {block.line})" if len(step.checks) > 1 else ""
 
 
 def verify(runner: StepRunner, replay: list[Step], steps: list[Step], reporter: Reporter,
