@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from celery_tutor.course import load_course
+
 from conftest import run_cli
 
 
@@ -26,7 +28,9 @@ def test_lessons_json_gives_ids_titles_and_steps(cli):
     lesson = first["lessons"][0]
     assert lesson["id"] == "containers" and lesson["notes"] == "1、容器安装"
     assert lesson["steps"][0]["id"] == "containers/start"
-    assert all(step["checks"] >= 1 for s in data["sections"] for l in s["lessons"] for step in l["steps"])
+    shown = [(step["id"], step["checks"], step["hints"]) for s in data["sections"] for l in s["lessons"]
+             for step in l["steps"]]
+    assert shown == [(step.full_id, len(step.checks), len(step.hints)) for step in load_course().steps()]
 
 
 @pytest.mark.parametrize("host, words", [
