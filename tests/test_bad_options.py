@@ -174,9 +174,9 @@ def _filled(places, args, env, what, fix):
 def test_bad_option_is_one_line_with_the_way_out(request, monkeypatch, cli, places, args, env, what, fix):
     args, env, what, fix = _filled(places, args, env, what, fix)
     if not request.node.get_closest_marker("lab"):
-        # Only the engine that never answers waits for it: given up on after 2 s instead of 15, it proves the same
+        # Only the engine that never answers waits for it: given up on after 1 s instead of 15, it proves the same
         # one line (the cases marked lab talk to the real engine, with the real time).
-        monkeypatch.setattr("celery_tutor.lab.docker_engine.REACH_TIMEOUT", 2)
+        monkeypatch.setattr("celery_tutor.lab.docker_engine.REACH_TIMEOUT", 1)
     try:
         result = cli(*args, env=env, timeout=TIMEOUT)
     finally:
