@@ -83,6 +83,14 @@ def cli(capsys, monkeypatch):
     return run
 
 
+@pytest.fixture(autouse=True)
+def no_engine_unless_lab(request, monkeypatch):
+    """A test not marked lab meets no Docker engine (DOCKER_HOST names a socket that is not there): one that needs
+    the engine fails in every run, not only on a machine without Docker, so `pytest -m "not lab"` needs none."""
+    if request.node.get_closest_marker("lab") is None:
+        monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/celery-tutor-tests/docker.sock")
+
+
 def _labelled(client) -> set[str]:
     """Every container, network and volume carrying the tutor's label whose lab is a test's."""
     found = set()

@@ -246,9 +246,11 @@ def as_nobody():
         return run(["-c", f"import os, sys; sys.exit(0 if os.access({path!r}, os.R_OK | os.X_OK) else 1)"]
                    ).returncode == 0
 
-    def linked(path: str, name: str) -> str:
+    def linked(path: str, name: str, leave_out: tuple[str, ...] = ()) -> str:
         """A copy of hard links: no bytes copied, only paths nobody can walk (the files themselves are 644)."""
-        subprocess.run(["cp", "-al", path, str(base / name)], check=True, capture_output=True)
+        left_out = {os.path.join(path, part) for part in leave_out}
+        shutil.copytree(path, base / name, symlinks=True, copy_function=os.link,
+                        ignore=lambda folder, names: [n for n in names if os.path.join(folder, n) in left_out])
         return str(base / name)
 
     try:
@@ -257,7 +259,10 @@ def as_nobody():
             # not (pyenv under /root), a copy of the base installation.
             python = os.path.realpath(sys.executable)
             if run(["-c", "pass"]).returncode != 0:
-                copy = Path(linked(sys.base_prefix, "python"))
+                stdlib = f"lib/python{sys.version_info.major}.{sys.version_info.minor}"
+                # Without the base's own packages when a virtual environment brings its own (most of the files).
+                unused = (f"{stdlib}/test", *([f"{stdlib}/site-packages"] if sys.prefix != sys.base_prefix else []))
+                copy = Path(linked(sys.base_prefix, "python", unused))
                 python = str(copy / Path(python).relative_to(sys.base_prefix))
                 env["LD_LIBRARY_PATH"] = str(copy / "lib")  # a shared libpython is found by an absolute RUNPATH
         packages = []
