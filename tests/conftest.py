@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import signal
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from celery_tutor.lab.docker_engine import connect
 from celery_tutor.lab.image import LABEL, LabImage
@@ -16,14 +20,75 @@ from celery_tutor.lab.lab import Lab
 from celery_tutor.paths import assets_dir
 
 ROOT = Path(__file__).resolve().parent.parent
+# Hypothesis fails an example that takes over 200 ms; on a loaded machine (CI beside other jobs) one can, and time is
+# not what the properties test.
+settings.register_profile("celery-tutor", deadline=None)
+settings.load_profile("celery-tutor")
 # One run's own prefix: two suites on one engine (a developer's and CI's) do not count each other's labs.
 TEST_PREFIX = f"test-{uuid.uuid4().hex[:4]}-"
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 600, cwd: Path | None = None):
-    """Run the installed console script as a learner would, returning the completed process."""
+    """Run the command line in a process of its own (`python -m celery_tutor`), returning the completed process.
+    For what needs a fresh process: an engine, a lab, serve, a run long enough to be stopped; else see `cli`."""
     return subprocess.run([sys.executable, "-m", "celery_tutor", *args], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, "COLUMNS": "120", **(env or {})}, cwd=cwd)
+
+
+@dataclass
+class Ran:
+    """What one in-process command printed, and its exit status: read as a subprocess.CompletedProcess is."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class Hung(BaseException):
+    """A command ran past its time. Not an Exception: main's last resort would turn that into exit status 1."""
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """`cli(*args, env=..., timeout=...)`: the command line's own entry, celery_tutor.cli.main(argv), run in this
+    process with `env` set for the call, as `run_cli` runs it in a process of its own but without the second of
+    start-up a process costs. Exit statuses are main's return value or argparse's SystemExit; a call still running
+    after `timeout` seconds fails the test instead of holding the suite."""
+    from celery_tutor.cli import main
+
+    def run(*args: str, env: dict | None = None, timeout: float = 60) -> Ran:
+        def hung(signum, frame):
+            raise Hung(f"celery-tutor {' '.join(args)} was still running after {timeout:g} s")
+
+        capsys.readouterr()  # what the test printed before is not the command's
+        collecting = gc.isenabled()  # `start` turns the collector off until the app's first frame
+        with monkeypatch.context() as patch:
+            for key, value in {"COLUMNS": "120", **(env or {})}.items():
+                patch.setenv(key, value)
+            previous = signal.signal(signal.SIGALRM, hung)
+            signal.setitimer(signal.ITIMER_REAL, timeout)
+            try:
+                code = main(list(args))
+            except SystemExit as exit:  # argparse's errors, --help and --version
+                code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+                if collecting:
+                    gc.enable()
+        out, errors = capsys.readouterr()
+        return Ran(list(args), code, out, errors)
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def no_engine_unless_lab(request, monkeypatch):
+    """A test not marked lab meets no Docker engine (DOCKER_HOST names a socket that is not there): one that needs
+    the engine fails in every run, not only on a machine without Docker, so `pytest -m "not lab"` needs none."""
+    if request.node.get_closest_marker("lab") is None:
+        monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/celery-tutor-tests/docker.sock")
 
 
 def _labelled(client) -> set[str]:

@@ -7,6 +7,7 @@ import grp
 import os
 import pwd
 import shutil
+import site
 import socket
 import stat
 import subprocess
@@ -160,18 +161,40 @@ def places(tmp_path):
     listener.close()
 
 
-@pytest.mark.parametrize("args, env, what, fix", CASES)
-def test_bad_option_is_one_line_with_the_way_out(places, args, env, what, fix):
+def _filled(places, args, env, what, fix):
+    """A case with its placeholders filled in, and the progress directory of the test's own."""
     args = [arg.format_map(places) for arg in args]
     env = {"CELERY_TUTOR_STATE_DIR": f"{places['tmp']}/state",
            **{key: value.format_map(places) for key, value in env.items()}}
+    what = what.format_map(places) if isinstance(what, str) else tuple(words.format_map(places) for words in what)
+    return args, env, what, fix.format_map(places)
+
+
+@pytest.mark.parametrize("args, env, what, fix", CASES)
+def test_bad_option_is_one_line_with_the_way_out(request, monkeypatch, cli, places, args, env, what, fix):
+    args, env, what, fix = _filled(places, args, env, what, fix)
+    if not request.node.get_closest_marker("lab"):
+        # Only the engine that never answers waits for it: given up on after 1 s instead of 15, it proves the same
+        # one line (the cases marked lab talk to the real engine, with the real time).
+        monkeypatch.setattr("celery_tutor.lab.docker_engine.REACH_TIMEOUT", 1)
     try:
-        result = run_cli(*args, env=env, timeout=TIMEOUT)
+        result = cli(*args, env=env, timeout=TIMEOUT)
     finally:
         if places["lab"] in args:  # had a case got past its check, whatever it made goes
-            run_cli("lab", "down", "--lab", places["lab"], timeout=120)
-    what = what.format_map(places) if isinstance(what, str) else tuple(words.format_map(places) for words in what)
-    assert_one_line(result, what, fix.format_map(places))
+            cli("lab", "down", "--lab", places["lab"], timeout=120)
+    assert_one_line(result, what, fix)
+    assert not Path(places["tmp"], "state").exists(), "a refused command saved progress"
+
+
+# The same line from a process of its own, as the console script gives it: argparse's exit, the lab's error and a
+# usage error each reach the terminal through `python -m celery_tutor` and its SystemExit.
+IN_A_PROCESS = ["unknown-command", "docker-host-refused", "reset-nothing-said"]
+
+
+@pytest.mark.parametrize("args, env, what, fix", [case for case in CASES if case.id in IN_A_PROCESS])
+def test_bad_option_from_a_process_of_its_own(places, args, env, what, fix):
+    args, env, what, fix = _filled(places, args, env, what, fix)
+    assert_one_line(run_cli(*args, env=env, timeout=TIMEOUT), what, fix)
     assert not Path(places["tmp"], "state").exists(), "a refused command saved progress"
 
 
@@ -219,18 +242,41 @@ def as_nobody():
         return subprocess.run([runuser, "-u", NOBODY, "--", "env", "-i", *settings, python, *argv],
                               capture_output=True, text=True, timeout=TIMEOUT, cwd=base)
 
+    def reachable(path: str) -> bool:
+        return run(["-c", f"import os, sys; sys.exit(0 if os.access({path!r}, os.R_OK | os.X_OK) else 1)"]
+                   ).returncode == 0
+
+    def linked(path: str, name: str, leave_out: tuple[str, ...] = ()) -> str:
+        """A copy of hard links: no bytes copied, only paths nobody can walk (the files themselves are 644)."""
+        left_out = {os.path.join(path, part) for part in leave_out}
+        shutil.copytree(path, base / name, symlinks=True, copy_function=os.link,
+                        ignore=lambda folder, names: [n for n in names if os.path.join(folder, n) in left_out])
+        return str(base / name)
+
     try:
-        if run(["-c", "import docker"]).returncode != 0 and sys.prefix == sys.base_prefix:
-            # A copy of hard links: no bytes copied, only paths nobody can walk (the files themselves are 644).
-            copy = base / "python"
-            subprocess.run(["cp", "-al", sys.base_prefix, str(copy)], check=True, capture_output=True)
-            python = str(copy / Path(sys.executable).relative_to(sys.base_prefix))
-            env["LD_LIBRARY_PATH"] = str(copy / "lib")  # a shared libpython is found by an absolute RUNPATH
+        if run(["-c", "pass"]).returncode != 0:
+            # A virtual environment's python is a link to the base interpreter: that one, if nobody can run it; if
+            # not (pyenv under /root), a copy of the base installation.
+            python = os.path.realpath(sys.executable)
+            if run(["-c", "pass"]).returncode != 0:
+                stdlib = f"lib/python{sys.version_info.major}.{sys.version_info.minor}"
+                # Without the base's own packages when a virtual environment brings its own (most of the files).
+                unused = (f"{stdlib}/test", *([f"{stdlib}/site-packages"] if sys.prefix != sys.base_prefix else []))
+                copy = Path(linked(sys.base_prefix, "python", unused))
+                python = str(copy / Path(python).relative_to(sys.base_prefix))
+                env["LD_LIBRARY_PATH"] = str(copy / "lib")  # a shared libpython is found by an absolute RUNPATH
+        packages = []
+        if sys.prefix != sys.base_prefix:
+            # In a virtual environment (.ci/run makes one) the packages are given by path, linked where nobody can
+            # reach them: the interpreter nobody runs may be the base one, which does not know the environment.
+            packages = [path if reachable(path) else linked(path, f"site-packages-{index}")
+                        for index, path in enumerate(site.getsitepackages())]
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *packages])
         if run(["-c", "import celery_tutor.cli"]).returncode != 0:
             sources = base / "src"
             for part in ("celery_tutor", "lessons", "assets"):
                 shutil.copytree(ROOT / part, sources / part, ignore=shutil.ignore_patterns("__pycache__"))
-            env["PYTHONPATH"] = str(sources)
+            env["PYTHONPATH"] = os.pathsep.join([str(sources), *packages])
         probe = run(["-c", "import celery_tutor.cli, docker"])
     except (subprocess.CalledProcessError, ValueError, OSError) as exc:
         shutil.rmtree(base, ignore_errors=True)
@@ -375,7 +421,8 @@ def test_an_unexpected_error_under_serve_is_one_line_naming_the_log(monkeypatch,
 
     from aiohttp import web
 
-    from celery_tutor import cli
+    from celery_tutor.cli import main
+    from celery_tutor.paths import log_dir
 
     def fails(app, *args, **kwargs):
         app.close()  # the coroutine that would have made the web app
@@ -384,7 +431,7 @@ def test_an_unexpected_error_under_serve_is_one_line_naming_the_log(monkeypatch,
     # The engine and the lessons pass; the error comes after textual-serve has set up logging to the terminal.
     monkeypatch.setattr("celery_tutor.lab.docker_engine.connect", lambda *args, **kwargs: None)
     monkeypatch.setattr(web, "run_app", fails)
-    monkeypatch.setattr(cli, "log_dir", lambda: tmp_path / "logs")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # where the log directory is (platformdirs)
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     root.handlers[:] = []  # pytest's own capture would keep textual-serve's basicConfig from taking the terminal
@@ -394,7 +441,7 @@ def test_an_unexpected_error_under_serve_is_one_line_naming_the_log(monkeypatch,
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     try:
-        code = cli.main(["serve", "--port", str(port)])
+        code = main(["serve", "--port", str(port)])
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
@@ -402,7 +449,8 @@ def test_an_unexpected_error_under_serve_is_one_line_naming_the_log(monkeypatch,
         asyncio.set_event_loop(None)
         root.handlers[:], root.level = handlers, level
     out, errors = capfd.readouterr()
-    log = tmp_path / "logs" / "celery-tutor.log"
+    log = log_dir() / "celery-tutor.log"
+    assert log.is_relative_to(tmp_path)
     assert code == 1
     assert "Traceback" not in out + errors and "fell over" not in out, out
     lines = errors.splitlines()

@@ -6,11 +6,13 @@ import json
 
 import pytest
 
+from celery_tutor.course import load_course
+
 from conftest import run_cli
 
 
 def test_lessons_prints_the_course_tree_with_the_notes_headings():
-    result = run_cli("lessons")
+    result = run_cli("lessons")  # a process of its own: `python -m celery_tutor` as the learner runs it
     assert result.returncode == 0
     out = result.stdout
     for text in ("一、环境准备", "二、初级应用", "1、容器安装", "2、RabbitMQ安装", "3、celery安装",
@@ -19,14 +21,16 @@ def test_lessons_prints_the_course_tree_with_the_notes_headings():
     assert out.index("一、环境准备") < out.index("二、初级应用")
 
 
-def test_lessons_json_gives_ids_titles_and_steps():
-    data = json.loads(run_cli("lessons", "--json").stdout)
+def test_lessons_json_gives_ids_titles_and_steps(cli):
+    data = json.loads(cli("lessons", "--json").stdout)
     first = data["sections"][0]
     assert (first["number"], first["notes"]) == (1, "一、环境准备")
     lesson = first["lessons"][0]
     assert lesson["id"] == "containers" and lesson["notes"] == "1、容器安装"
     assert lesson["steps"][0]["id"] == "containers/start"
-    assert all(step["checks"] >= 1 for s in data["sections"] for l in s["lessons"] for step in l["steps"])
+    shown = [(step["id"], step["checks"], step["hints"]) for s in data["sections"] for l in s["lessons"]
+             for step in l["steps"]]
+    assert shown == [(step.full_id, len(step.checks), len(step.hints)) for step in load_course().steps()]
 
 
 @pytest.mark.parametrize("host, words", [
@@ -34,28 +38,28 @@ def test_lessons_json_gives_ids_titles_and_steps():
     ("tcp://127.0.0.1:1", "not running"),
     ("bogus://what", "cannot reach the Docker engine"),
 ])
-def test_an_unreachable_engine_is_one_line_and_exit_2(host, words):
-    result = run_cli("lab", "status", env={"DOCKER_HOST": host})
+def test_an_unreachable_engine_is_one_line_and_exit_2(cli, host, words):
+    result = cli("lab", "status", env={"DOCKER_HOST": host})
     assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout
     assert words in result.stderr
     assert "what to do:" in result.stderr
 
 
-def test_unknown_selection_and_lessons_dir_are_refused(tmp_path):
-    result = run_cli("verify", "--from", "no-such-lesson")
+def test_unknown_selection_and_lessons_dir_are_refused(cli, tmp_path):
+    result = cli("verify", "--from", "no-such-lesson")
     assert result.returncode == 2 and "no lesson 'no-such-lesson'" in result.stderr
-    result = run_cli("verify", "--from", "2", "--to", "1")
+    result = cli("verify", "--from", "2", "--to", "1")
     assert result.returncode == 2 and "comes before" in result.stderr
-    result = run_cli("--lessons", str(tmp_path / "nope"), "lessons")
+    result = cli("--lessons", str(tmp_path / "nope"), "lessons")
     assert result.returncode == 2 and "no such directory" in result.stderr
 
 
-def test_broken_lessons_stop_with_file_line_not_a_traceback(tmp_path):
+def test_broken_lessons_stop_with_file_line_not_a_traceback(cli, tmp_path):
     (tmp_path / "course.yaml").write_text("title: T\nsections:\n  - {number: 1, title: A, notes: 一, lessons: [x]}\n")
     (tmp_path / "x.md").write_text("---\nid: x\ntitle: X\nnotes: n\nnodes: [celery-1]\n---\n## S {#s}\n\n"
                                    "```sh {check node=nowhere}\ntrue\n```\n")
-    result = run_cli("--lessons", str(tmp_path), "lessons")
+    result = cli("--lessons", str(tmp_path), "lessons")
     assert result.returncode == 2
     assert f"{tmp_path / 'x.md'}:9: unknown node 'nowhere'" in result.stderr
     assert "Traceback" not in result.stderr

@@ -21,14 +21,28 @@ def run_block(body: str, **attrs) -> Block:
     return Block(role="run", body=body, attrs={"node": "celery-1", **attrs}, line=1)
 
 
+def once_printed(word: str, fault):
+    """A runner's output callback that brings on `fault`, in a thread of its own, once the command has printed
+    `word`: the fault comes while the command runs, however long a loaded machine takes to start it (a timer could
+    fire before the command even began, and the step would meet a node already gone)."""
+    printed: list[str] = []
+    done = threading.Event()
+
+    def on_output(source: str, text: str) -> None:
+        printed.append(text)
+        if not done.is_set() and word in "".join(printed):
+            done.set()
+            threading.Thread(target=fault, daemon=True).start()
+    return on_output
+
+
 @pytest.mark.parametrize("fault", ["stop", "kill", "remove"])
 def test_a_node_lost_mid_step_is_named_and_can_be_recreated(lab, docker_client, fault):
     lab.start_node("celery-1")
-    runner = StepRunner(lab)
     container = docker_client.containers.get(f"{lab.name}-celery-1")
     act = {"stop": lambda: container.stop(timeout=1), "kill": container.kill,
            "remove": lambda: container.remove(force=True)}[fault]
-    threading.Timer(1.0, act).start()
+    runner = StepRunner(lab, on_output=once_printed("working", act))
     result = runner.run_action(run_block("echo working; sleep 30"))
     assert not result.ok
     assert result.reason.startswith("celery-1 stopped while the command was running")
@@ -43,8 +57,7 @@ def test_the_engine_lost_mid_step_is_a_reason_and_the_step_can_be_retried(lab_im
     try:
         lab = Lab(connect(proxy.url), name=name, image=lab_image)
         lab.start_node("celery-1")
-        runner = StepRunner(lab)
-        threading.Timer(1.0, proxy.cut).start()
+        runner = StepRunner(lab, on_output=once_printed("working", proxy.cut))
         result = runner.run_action(run_block("echo working; sleep 20; touch /done"))
         assert not result.ok
         assert result.reason.startswith("lost the Docker engine during the step")

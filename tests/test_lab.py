@@ -62,11 +62,15 @@ def test_exec_streams_output_with_exit_codes_and_timeouts(lab):
     hung = node.exec("sleep 30", timeout=1)
     assert hung.timed_out and hung.seconds < 10
     cancel = threading.Event()
-    threading.Timer(0.5, cancel.set).start()
-    stopped = node.exec("sleep 30 & sleep 31; echo never", timeout=60, cancel=cancel)
+    # Ctrl+C once the command runs (a timer could fire before it began), then every process it started is ended:
+    # the background one, which ignores SIGINT as a script's background jobs do, by the SIGKILL a second later.
+    stopped = node.exec("echo started; sleep 30 & sleep 31; echo never", timeout=60, cancel=cancel,
+                        on_output=lambda text: "started" in text and cancel.set())
     assert stopped.interrupted and "never" not in stopped.output
-    time.sleep(1.5)
-    assert node.exec("pgrep -c -x sleep").output.strip() == "0"
+    deadline = time.monotonic() + 15
+    while (left := node.exec("pgrep -c -x sleep").output.strip()) != "0" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left == "0", f"{left} sleep process(es) outlived the Ctrl+C"
 
 
 def test_files_go_in_through_the_api(lab):

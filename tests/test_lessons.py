@@ -14,7 +14,7 @@ from celery_tutor.course import load_course
 from celery_tutor.course.loader import lint
 from celery_tutor.course.parser import parse_lesson
 
-from conftest import ROOT, run_cli
+from conftest import ROOT
 
 NODES = ["celery-1", "celery-2", "celery-3"]
 GOOD_HEAD = "---\nid: demo\ntitle: Demo\nnotes: 演示\nnodes: [celery-1]\n---\n\n# Demo\n\n"
@@ -111,13 +111,13 @@ def test_lint_reads_a_whole_course(tmp_path):
     assert any(m.startswith("c.md:3: not valid UTF-8") for m in messages)
 
 
-def test_lint_command_prints_file_line_message(tmp_path):
+def test_lint_command_prints_file_line_message(cli, tmp_path):
     root = _course_dir(tmp_path, {"a.md": GOOD_HEAD + "## A {#a}\n\n```sh {run node=celery-5}\nx\n```\n" + CHECK})
-    result = run_cli("lint", str(root))
+    result = cli("lint", str(root))
     assert result.returncode == 1
     assert f"{root / 'a.md'}:12: unknown node 'celery-5'" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
-    assert run_cli("lint").returncode == 0
+    assert cli("lint").returncode == 0
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

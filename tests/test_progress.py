@@ -10,7 +10,7 @@ import pytest
 from celery_tutor.course import load_course
 from celery_tutor.steps.progress import SavedProgress
 
-from conftest import ROOT, run_cli
+from conftest import ROOT
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_a_full_disk_leaves_the_old_progress_whole(tmp_path, course):
         subprocess.run(["umount", str(mount)], check=False)
 
 
-def test_progress_and_reset_commands(tmp_path, course):
+def test_progress_and_reset_commands(cli, tmp_path, course):
     env = {"CELERY_TUTOR_STATE_DIR": str(tmp_path)}
     steps = list(course.steps())
     progress = SavedProgress.for_lab("room", tmp_path)
@@ -89,18 +89,18 @@ def test_progress_and_reset_commands(tmp_path, course):
         progress.mark_passed(step)
         progress.record(step).seconds = 60
     progress.save()
-    data = json.loads(run_cli("progress", "--lab", "room", "--json", env=env).stdout)
+    data = json.loads(cli("progress", "--lab", "room", "--json", env=env).stdout)
     assert (data["passed"], data["seconds"]) == (5, 300)
     assert data["lessons"][1]["passed"] == 3  # rabbitmq-install: all three steps
-    assert run_cli("reset", steps[3].full_id, "--lab", "room", env=env).returncode == 0
-    data = json.loads(run_cli("progress", "--lab", "room", "--json", env=env).stdout)
+    assert cli("reset", steps[3].full_id, "--lab", "room", env=env).returncode == 0
+    data = json.loads(cli("progress", "--lab", "room", "--json", env=env).stdout)
     assert data["passed"] == 3  # the step and every step after it were forgotten
-    assert run_cli("reset", "--lesson", "containers", "--lab", "room", env=env).returncode == 0
-    assert json.loads(run_cli("progress", "--lab", "room", "--json", env=env).stdout)["passed"] == 2
-    result = run_cli("reset", "--lesson", "nope", "--lab", "room", env=env)
+    assert cli("reset", "--lesson", "containers", "--lab", "room", env=env).returncode == 0
+    assert json.loads(cli("progress", "--lab", "room", "--json", env=env).stdout)["passed"] == 2
+    result = cli("reset", "--lesson", "nope", "--lab", "room", env=env)
     assert result.returncode == 2 and "no lesson 'nope'" in result.stderr
-    assert run_cli("reset", "--all", "--lab", "room", env=env).returncode == 0
-    assert json.loads(run_cli("progress", "--lab", "room", "--json", env=env).stdout)["passed"] == 0
+    assert cli("reset", "--all", "--lab", "room", env=env).returncode == 0
+    assert json.loads(cli("progress", "--lab", "room", "--json", env=env).stdout)["passed"] == 0
 
 
 def test_replayed_steps_keep_the_learners_own_passes(tmp_path, course):

@@ -9,9 +9,8 @@ import pytest
 
 from conftest import new_lab_name, run_cli
 
-pytestmark = pytest.mark.lab
 
-
+@pytest.mark.lab
 def test_a_lesson_cannot_make_the_tutor_run_a_host_command(tmp_path, docker_client, lab_image):
     marker = f"/tmp/celery-tutor-host-{uuid.uuid4().hex}"
     (tmp_path / "course.yaml").write_text("title: T\nsections:\n  - {number: 1, title: A, notes: 一, lessons: [x]}\n")
@@ -43,9 +42,9 @@ def test_a_lesson_cannot_make_the_tutor_run_a_host_command(tmp_path, docker_clie
 
 @pytest.mark.parametrize("block", ["```sh {run node=host}\nid\n```", "```sh {run node=localhost}\nid\n```",
                                    "```sh {exec node=celery-1}\nid\n```", "```sh {lab action=exec node=celery-1}\nid\n```"])
-def test_there_is_no_way_to_name_the_host(tmp_path, block):
+def test_there_is_no_way_to_name_the_host(cli, tmp_path, block):
     path = tmp_path / "x.md"
     path.write_text("---\nid: x\ntitle: X\nnotes: n\nnodes: [celery-1]\n---\n\n## S {#s}\n\n" + block +
                     "\n\n```sh {check node=celery-1}\ntrue\n```\n")
-    result = run_cli("lint", str(path))
+    result = cli("lint", str(path))
     assert result.returncode == 1 and f"{path}:10:" in result.stdout

@@ -26,6 +26,23 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+async def _first_page(http: aiohttp.ClientSession, port: int, server: subprocess.Popen,
+                      within: float = 60) -> tuple[int, str]:
+    """The server's first answer. It has `within` seconds to start (not a count of tries: its imports alone take
+    seconds on a loaded machine); a server that ended is said at once."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            async with http.get(f"http://127.0.0.1:{port}/") as page:
+                return page.status, await page.text()
+        except aiohttp.ClientConnectionError:
+            if server.poll() is not None:
+                raise AssertionError(f"the server ended with status {server.returncode}") from None
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the server did not answer within {within:g} s") from None
+            await asyncio.sleep(0.1)
+
+
 def _web_labs(client) -> dict[str, int]:
     return {lab.name: lab.running for lab in list_labs(client) if lab.name.startswith("web-")}
 
@@ -39,15 +56,7 @@ def test_serve_starts_an_app_and_a_lab_per_connection(docker_client, lab_image):
 
     async def session() -> tuple[int, str, int, dict]:
         async with aiohttp.ClientSession() as http:
-            for _ in range(100):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/") as page:
-                        status, html = page.status, await page.text()
-                        break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("the server never answered")
+            status, html = await _first_page(http, port, server)
             async with http.ws_connect(f"ws://127.0.0.1:{port}/ws?width=100&height=30") as ws:
                 await ws.send_json(["resize", {"width": 100, "height": 30}])
                 received = 0
@@ -107,15 +116,7 @@ def test_serve_spreads_the_labs_over_its_engines_in_turn(docker_client, lab_imag
 
     async def session() -> tuple[dict, dict, dict, list[int]]:
         async with aiohttp.ClientSession() as http:
-            for _ in range(100):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/") as page:
-                        await page.text()
-                        break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("the server never answered")
+            await _first_page(http, port, server)
             url = f"ws://127.0.0.1:{port}/ws?width=100&height=30"
             async with http.ws_connect(url, heartbeat=15) as first, http.ws_connect(url, heartbeat=15) as second:
                 sockets = [first, second]

@@ -11,7 +11,7 @@ class SelectionError(ValueError):
 
 def _matching(course: Course, selector: str) -> list[Step]:
     steps = list(course.steps())
-    if selector.isdigit():
+    if selector.isascii() and selector.isdigit():  # "²" is a digit to isdigit, not to int
         matched = [s for s in steps if s.lesson.section and s.lesson.section.number == int(selector)]
         kind = "section"
     elif "/" in selector:

@@ -8,7 +8,7 @@ from pathlib import Path
 from celery_tutor.app.screens.main import MainScreen
 from celery_tutor.course import load_course
 
-from .tutor_helpers import fake_app, settle
+from .tutor_helpers import fake_app, settle, wait_for
 
 
 def test_the_next_hint_is_offered_after_a_while_without_progress(monkeypatch):
@@ -21,7 +21,8 @@ async def _drive(course):
     app = fake_app(course)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app)(pilot)
-        await pilot.pause(0.8)
+        await wait_for(pilot, lambda: any("Stuck on this step" in n.message for n in app._notifications), 10,
+                       "the offer of a hint")  # after 0.5 s idle; a loaded machine may take longer to show it
         offers = [n.message for n in app._notifications if "Stuck on this step" in n.message]
         assert offers == [f"Stuck on this step? Press h for hint 1 of {len(course.lessons[0].steps[0].hints)}."]
         for _ in course.lessons[0].steps[0].hints:

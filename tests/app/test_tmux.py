@@ -3,11 +3,16 @@ keys and read back with capture-pane, against a real lab of the test's own."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import struct
 import subprocess
+import sys
+import termios
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +28,8 @@ class Terminal:
         if shutil.which("tmux") is None:
             pytest.fail("tmux is not installed: apt-get install -y tmux (.ci/run does it)")
         self.socket = f"celery-tutor-test-{uuid.uuid4().hex[:8]}"
+        # The console script of the environment the tests run in, activated or not.
+        env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", **env}
         exports = " ".join(f"{key}={value}" for key, value in env.items())
         self.tmux("new-session", "-d", "-s", "tutor", "-x", str(WIDTH), "-y", str(HEIGHT),
                   # COLUMNS/LINES from pytest's environment would override the terminal's real size.
@@ -36,6 +43,20 @@ class Terminal:
         for key in keys:
             self.tmux("send-keys", "-t", "tutor", key)
             time.sleep(0.4)  # an Esc followed at once by a letter would read as Alt+letter
+            if self.unread():  # and so would both, read together by an app a loaded machine kept waiting
+                deadline = time.monotonic() + 10
+                while self.unread() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                time.sleep(0.4)
+
+    def unread(self) -> int:
+        """Bytes typed into the pane that the app has not read yet: its terminal's input queue."""
+        tty = self.tmux("display-message", "-p", "-t", "tutor", "#{pane_tty}").strip()
+        fd = os.open(tty, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        try:
+            return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        finally:
+            os.close(fd)
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "tutor")

@@ -1,0 +1,1 @@
+"""Unit tests of the tutor's pure logic: no Docker, no terminal, no process of their own."""
