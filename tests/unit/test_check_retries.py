@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from celery_tutor.course.model import Block
 from celery_tutor.lab.errors import NodeNotRunning
 from celery_tutor.lab.node import ExecResult
-from celery_tutor.steps.check import NO_USE_WAITING, judge_script, retry
+from celery_tutor.steps.check import CHECK_HELPERS, NO_USE_WAITING, judge_script, retry
 
 
 class ScriptedNode:
@@ -77,7 +77,8 @@ def test_a_check_that_timed_out_is_tried_again_and_says_how_long_it_was_given():
     result, waits = run(check(retries=1, timeout="5"), node)
     assert result.passed and result.attempts == 2  # a timeout is not "waiting cannot help", whatever its status
     assert waits[0][3] == "the check did not finish within 5 s"
-    assert node.calls[0] == (check().body, "/root", 5.0)  # in /root, with the block's own timeout
+    # The block's own script after the check helpers, in /root, with the block's own timeout.
+    assert node.calls[0] == (f"{CHECK_HELPERS}\n{check().body}", "/root", 5.0)
 
 
 def test_without_retries_a_check_is_tried_once():
