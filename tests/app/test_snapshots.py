@@ -69,3 +69,9 @@ def test_no_docker_banner(snap_compare, course):
 def test_the_rebuild_offer(snap_compare, course):
     app = fake_app(course)
     assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=_after_key(app, "b"))
+
+
+def test_a_terminal_of_80_by_24(snap_compare, course):
+    """A terminal's usual default size: the outline folds away (o brings it back), the lesson gets the width."""
+    app = fake_app(course)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle(app))
