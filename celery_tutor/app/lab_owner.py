@@ -52,9 +52,10 @@ class LabOwner:
         """The screen that gets the messages; the threads run as its workers."""
         self.to = screen
 
-    def _start(self, work: Callable[[], None], group: str, exclusive: bool = False) -> None:
+    def _start(self, work: Callable[[], None], group: str, exclusive: bool = False, to: DOMNode | None = None) -> None:
         name = getattr(work, "func", work).__name__.lstrip("_")
-        self.to.run_worker(work, name=name, group=group, thread=True, exclusive=exclusive, exit_on_error=False)
+        (to or self.to).run_worker(work, name=name, group=group, thread=True, exclusive=exclusive,
+                                   exit_on_error=False)
 
     def _post(self, message) -> None:
         self.to.post_message(message)
@@ -254,6 +255,41 @@ class LabOwner:
             self._post(msg.LineFailed(source, getattr(exc, "reason", None) or str(exc)))
             return
         self._post(msg.SessionOpened(source))
+
+    # --- a file of a node, for the editor -------------------------------------------------------------------
+
+    def load_file(self, node: str, path: str, starter: str, to: DOMNode) -> None:
+        """Read `path` from the node in a thread; `to` (the editor) gets FileRead, with `starter` if it is missing."""
+        self._start(functools.partial(self._load_file, self.lab, node, path, starter, to.post_message), "editor-load",
+                    exclusive=True, to=to)
+
+    def _load_file(self, lab, node: str, path: str, starter: str, post) -> None:
+        text, note = starter, f"{path} does not exist yet on {node}: ctrl+s creates it."
+        if lab is None:
+            note = "No lab: you can edit, but nothing can be written until Docker is reachable."
+        else:
+            try:
+                result = lab.node(node).exec(f"cat {path}", cwd="/", timeout=10)
+                if result.ok:
+                    text, note = result.output, f"Loaded {path} from {node}."
+            except Exception as exc:  # a stopped node, an engine gone away: the learner can still type
+                note = f"Could not read {path} from {node}: {getattr(exc, 'reason', exc)}"
+        post(msg.FileRead(text, note))
+
+    def save_file(self, node: str, path: str, text: str, to: DOMNode) -> None:
+        self._start(functools.partial(self._save_file, self.lab, node, path, text, to.post_message), "editor-save",
+                    exclusive=True, to=to)
+
+    def _save_file(self, lab, node: str, path: str, text: str, post) -> None:
+        if lab is None:
+            note = "Not written: the lab is not available (see the banner)."
+        else:
+            try:
+                lab.node(node).put_file(path, text)
+                note = f"Wrote {path} into {node} ({len(text.encode())} bytes)."
+            except Exception as exc:
+                note = f"Not written: {getattr(exc, 'reason', exc)}"
+        post(msg.FileWritten(note))
 
     # --- ending ---------------------------------------------------------------------------------------------
 

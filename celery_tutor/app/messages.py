@@ -128,3 +128,18 @@ class LineFailed(Message):
 
     source: str
     reason: str
+
+
+@dataclass
+class FileRead(Message):
+    """The editor's file as the node has it (or the notes' version, if it is missing), and a word about it."""
+
+    text: str
+    note: str
+
+
+@dataclass
+class FileWritten(Message):
+    """The editor's file was written into the node, or why not."""
+
+    note: str

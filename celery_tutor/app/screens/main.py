@@ -332,7 +332,7 @@ class MainScreen(LabReports, TypedLines, Screen):
         from celery_tutor.app.screens.editor import EditorScreen
 
         node = self._edit_node()
-        self.app.push_screen(EditorScreen(self.owner.lab, node, "/root/tasks.py", self._starter_code()))
+        self.app.push_screen(EditorScreen(self.owner, node, "/root/tasks.py", self._starter_code()))
 
     def _edit_node(self) -> str:
         for block in self.step.actions:
