@@ -1,6 +1,6 @@
 """What the learner sees, as SVG snapshots (pytest-textual-snapshot): the main screen, a failed check, the help
-screen, the offer to rebuild the lab, and the banner when Docker cannot be reached. A fake lab gives fixed
-answers: layout only."""
+screen, the offer to rebuild the lab, the banner when Docker cannot be reached, and an 80x24 terminal. A fake lab
+gives fixed answers: layout only."""
 
 from __future__ import annotations
 
