@@ -1,50 +1,32 @@
-"""The Textual app: holds the course, the lab and its runner, moves output to the panes, keeps errors off the screen."""
+"""The Textual app: the course, the lab's owner and the main screen put together; keys of the whole app; errors off
+the screen."""
 
 from __future__ import annotations
 
 import gc
-import logging
-import re
-import threading
 import time
-import traceback
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
-from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from celery_tutor.app import messages as msg
+from celery_tutor.app.errors import log_error, quiet_logging
 from celery_tutor.app.guard import guarded
+from celery_tutor.app.lab_owner import LabFactory, LabOwner
 from celery_tutor.app.output_buffer import OutputBuffer
 from celery_tutor.app.progress import ProgressView
-from celery_tutor.app.screens.main import SHELL, MainScreen
+from celery_tutor.app.screens.main import MainScreen
 from celery_tutor.app.widgets.output_pane import MAX_LINES
-from celery_tutor.app.widgets.status_bar import NodeState
 from celery_tutor.course.model import Course
-from celery_tutor.steps.rebuild import step_label
-
-FLUSH_SECONDS = 0.05  # output reaches the panes in batches this far apart, never line by line
-LOG_DIR = "/var/log/celery-tutor"  # lab.node.LOG_DIR, where background jobs log (not imported: docker-py)
-# One exec per running node: is RabbitMQ's port open, does a worker run, which background logs exist.
-PROBE = ("(exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null && echo rabbitmq=1 || echo rabbitmq=0; "
-         "pgrep -f '[c]elery .*worker' >/dev/null && echo worker=1 || echo worker=0; "
-         f"for f in {LOG_DIR}/*.log; do [ -e \"$f\" ] && basename \"$f\" .log | sed 's/^/log=/'; done; true")
-_PROMPT = re.compile(r"\[ct:(\d+)\]([#$]) ")
-
-LabFactory = Callable[[], object]
 
 
-class _Closing(Exception):
-    """Raised inside a worker's callback to stop work the app no longer needs (it is quitting)."""
-
-
-@guarded("flush_output", "probe_status")
+@guarded("probe_status")
 class TutorApp(App):
-    """Everything that is about the lab lives here; what the learner does with a step lives in MainScreen."""
+    """Puts the parts together: the lab belongs to the LabOwner, what the learner does with a step to MainScreen."""
 
     CSS_PATH = Path(__file__).with_name("tutor.tcss")  # absolute: subclasses elsewhere (benches) find it too
     TITLE = "celery-tutor"
@@ -61,23 +43,25 @@ class TutorApp(App):
         super().__init__()
         self.crash_on_error = crash_on_error  # tests want Textual's own behaviour: fail loudly, at once
         self.course = course
-        self.lab_factory = lab_factory
         self.lab_name = lab_name
         self.progress = progress or ProgressView()
-        self._reconciled = False  # the lab compared once with the saved progress, at start
         self.log_dir = log_dir
         self.status_interval = status_interval
         self.shown_home = shown_home if shown_home is not None else str(Path.home())
         self.buffer = OutputBuffer(log_dir / lab_name if log_dir else None, keep_lines=MAX_LINES)
-        self.lab = None
-        self.runner = None
-        self.lab_problem: str | None = None
+        self.lab_owner = LabOwner(lab_factory, self.buffer, self.log_error)
         self.unexpected_errors: list[BaseException] = []
-        self._follows: dict[str, threading.Event] = {}
-        self._probing = False
         self._quitting = False
         self._last_error_notice = 0.0
         self.main: MainScreen | None = None
+
+    @property
+    def lab(self):
+        return self.lab_owner.lab
+
+    @property
+    def runner(self):
+        return self.lab_owner.runner
 
     # --- paths --------------------------------------------------------------------------------------------
 
@@ -101,11 +85,8 @@ class TutorApp(App):
     # --- start and stop -----------------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen:
-        self.main = MainScreen(self.course, self.progress, self.lab_name)
+        self.main = MainScreen(self.course, self.progress, self.lab_name, self.lab_owner)
         return self.main
-
-    def on_mount(self) -> None:
-        self.set_interval(FLUSH_SECONDS, self.flush_output, name="flush-output")
 
     def on_ready(self) -> None:
         if not gc.isenabled():
@@ -114,7 +95,7 @@ class TutorApp(App):
             gc.freeze()
             gc.enable()
         # Only after the first frame: importing docker and talking to the engine never delays it.
-        self.connect()
+        self.lab_owner.connect()
         if self.status_interval:
             self.set_interval(self.status_interval, self.probe_status, name="status")
 
@@ -132,16 +113,7 @@ class TutorApp(App):
         self._quitting = True
         self.progress.add_time()
         self.progress.save()
-        for stop in list(self._follows.values()):
-            stop.set()
-        if self.main is not None:
-            self.main.cancel_rebuild()
-        if self.runner is not None:
-            for ending in (self.runner.interrupt, self.runner.close):
-                try:
-                    ending()
-                except Exception as exc:  # a session that is already gone
-                    self.log_error(exc, "closing the sessions")
+        self.lab_owner.shut_down()
         self.buffer.close()
 
     @property
@@ -151,140 +123,16 @@ class TutorApp(App):
 
     # --- the lab ------------------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
-    def connect(self) -> None:
-        from celery_tutor.lab.errors import LabError
-
-        try:
-            lab = self.lab_factory()
-            last = [0.0]
-
-            def building(event) -> None:
-                if self._quitting:
-                    raise _Closing()
-                now = time.monotonic()
-                if now - last[0] > 0.25:
-                    last[0] = now
-                    where = f" step {event.step}/{event.total}" if event.total else ""
-                    self.post_message(msg.LabNote(f"preparing the lab image (once, a few minutes){where}…"))
-
-            lab.image.ensure(building)
-            from celery_tutor.steps.runner import StepRunner
-
-            runner = StepRunner(lab, on_output=self.buffer.write, on_background=self._background_started)
-        except _Closing:
-            return
-        except LabError as exc:
-            self.post_message(msg.LabUnavailable(exc.reason, exc.fix))
-            return
-        self.post_message(msg.LabConnected(lab, runner))
-
-    def on_lab_connected(self, message: msg.LabConnected) -> None:
-        self.lab, self.runner, self.lab_problem = message.lab, message.runner, None
-        if self.closing:
-            self.runner.close()
-            return
-        self.main.lab_connected()
-        self.probe_status()
-
-    def on_lab_unavailable(self, message: msg.LabUnavailable) -> None:
-        if self.closing:
-            return
-        self.lab = self.runner = None
-        self.lab_problem = message.reason + (f". {message.fix}" if message.fix else "")
-        self.main.lab_unavailable(message.reason, message.fix)
-
-    def on_lab_note(self, message: msg.LabNote) -> None:
-        if self.closing:
-            return
-        self.main.lab_note(message.text)
-
     def action_reconnect(self) -> None:
         if self.lab is None:
-            self.main.lab_note("connecting to Docker…")
-            self.connect()
+            self.main.post_message(msg.LabNote("connecting to Docker…"))
+            self.lab_owner.connect()
         else:
             self.probe_status()  # what the learner may have wanted: the status bar brought up to date
             self.notify("Docker is connected already: ctrl+r is for after fixing what the banner says.", timeout=4)
 
     def probe_status(self) -> None:
-        if self.lab is not None and not self._probing and not self._quitting:
-            self._probing = True
-            self._probe(self.lab)
-
-    @work(thread=True, group="status", exit_on_error=False)
-    def _probe(self, lab) -> None:
-        try:
-            nodes, logs = [], []
-            for status in lab.status():
-                if status.state != "running":
-                    nodes.append(NodeState(status.name, status.state))
-                    continue
-                result = lab.node(status.name).exec(PROBE, cwd="/", timeout=5)
-                seen = dict(line.split("=", 1) for line in result.output.split() if "=" in line)
-                logs += [(status.name, line[4:]) for line in result.output.split() if line.startswith("log=")]
-                nodes.append(NodeState(status.name, status.state, seen.get("rabbitmq") == "1",
-                                       seen.get("worker") == "1"))
-            self.post_message(msg.StatusProbed(nodes, logs))
-        except Exception as exc:  # Docker went away mid-probe: say so in the bar, log the details
-            self.log_error(exc, "probing the lab's state")
-            self.post_message(msg.LabNote("cannot read the lab's state (see the log)"))
-        finally:
-            self._probing = False
-
-    def on_status_probed(self, message: msg.StatusProbed) -> None:
-        if self.closing:
-            return
-        self.main.status_bar.show_nodes(message.nodes)
-        self.main.lab_probed(message.nodes, first=not self._reconciled)
-        self._reconciled = True
-        for node, name in message.logs:
-            self.follow(node, name, f"{LOG_DIR}/{name}.log")
-
-    # --- background jobs: their log in a pane of its own ------------------------------------------------------
-
-    def _background_started(self, node: str, name: str, log: str) -> None:
-        self.post_message(msg.BackgroundStarted(node, name, log))  # called in a worker thread
-
-    def on_background_started(self, message: msg.BackgroundStarted) -> None:
-        if self.closing:
-            return
-        self.follow(message.node, message.name, message.log)
-
-    def followed_jobs(self, node: str) -> set[str]:
-        return {source.partition("/")[2] for source in self._follows if source.startswith(node + "/")}
-
-    def follow(self, node: str, name: str, log: str) -> None:
-        source = f"{node}/{name}"
-        if source in self._follows or self.lab is None or self._quitting:
-            return
-        self._follows[source] = threading.Event()
-        self.main.output.ensure(source)
-        self._follow(self.lab, node, source, log, self._follows[source])
-
-    @work(thread=True, group="follow", exit_on_error=False)
-    def _follow(self, lab, node: str, source: str, log: str, stop: threading.Event) -> None:
-        try:
-            lab.node(node).follow(log, lambda text: self.buffer.write(source, text), stop)
-        finally:
-            self._follows.pop(source, None)
-
-    # --- output -------------------------------------------------------------------------------------------
-
-    def flush_output(self) -> None:
-        """Every FLUSH_SECONDS: everything the lab's threads wrote since the last time, one write per pane."""
-        batches = self.buffer.drain()
-        if not batches or self.closing or self.main is None or not self.main.is_mounted:
-            return
-        tabs = self.main.output
-        for source, batch in batches.items():
-            text = batch.text
-            node, _, name = source.partition("/")
-            if name == SHELL:
-                # The learner's shell shows in the node's own pane, with a prompt they can read.
-                text = _PROMPT.sub(lambda m: f"{node}{'' if m[1] == '0' else f' [{m[1]}]'}{m[2]} ", text)
-                source = node
-            tabs.write(source, text, batch.skipped)
+        self.lab_owner.probe()
 
     # --- keys of the whole app ----------------------------------------------------------------------------
 
@@ -315,39 +163,16 @@ class TutorApp(App):
 
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from celery_tutor.app.commands import main_screen_commands
+
         yield from super().get_system_commands(screen)
-        main = self.main
-        if main is None:
-            return
-        yield SystemCommand("Run the step", "Run the current step's commands in the lab (r)", main.action_run)
-        yield SystemCommand("Check the step", "Check the lab's state for the current step (c)", main.action_check)
-        yield SystemCommand("Next step", "Go to the next step, once this one passed (n)", main.action_next)
-        yield SystemCommand("Previous step", "Go back one step (p)", main.action_previous)
-        yield SystemCommand("Show a hint", "Show the step's next hint (h)", main.action_hint)
-        yield SystemCommand("Show the solution", "Show the step's hidden commands (s)", main.action_solution)
-        yield SystemCommand("Do it for me", "Let the tutor do the step and check it (d)", main.action_do_it)
-        yield SystemCommand("Type a command", "Focus the command line (/)", main.action_command_line)
-        yield SystemCommand("Edit tasks.py", "Edit the notes' tasks.py and write it into the node (e)",
-                            main.action_edit)
-        for node in self.course.nodes:
-            yield SystemCommand(f"Open a Python REPL on {node}", f"python3 in /root on {node}, in a tab of its own",
-                                lambda node=node: main.open_session(node, "python", python=True))
-        yield SystemCommand("Interrupt", "Ctrl+C to the running command", self.action_interrupt)
-        yield SystemCommand("Connect to Docker again", "After fixing what the banner says (ctrl+r)",
-                            self.action_reconnect)
-        yield SystemCommand("Rebuild the lab to this step", "Fresh containers, the earlier steps replayed (b)",
-                            main.action_rebuild)
-        for step in main.steps:  # found by typing, not listed: "jump signatures"
-            yield SystemCommand(f"Jump to {step_label(step)}", f"{step.full_id}; the steps before it are replayed "
-                                "if the lab is not there yet", lambda step=step: main.jump_to(step), discover=False)
-        yield SystemCommand("Help", "Keys and how the tutor works (?)", self.action_help)
+        if self.main is not None:
+            yield from main_screen_commands(self, self.main)
 
     # --- errors: logged, one line on the screen, never a traceback ------------------------------------------
 
     def log_error(self, error: BaseException, doing: str = "") -> None:
-        logger = _error_logger(self.error_log_path)
-        lines = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-        logger.error("unexpected error%s:\n%s", f" while {doing}" if doing else "", lines)
+        log_error(self.error_log_path, error, doing)
 
     def _handle_exception(self, error: Exception) -> None:
         """The last resort, for an error outside the app's guarded handlers (inside Textual itself): Textual would
@@ -376,36 +201,9 @@ class TutorApp(App):
                 pass
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker's unexpected error (the screen whose worker it was has put its own state right already)."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.report_error(event.worker.error, f"running {event.worker.name}")
-            if event.worker.group == "step" and self.main is not None:
-                self.main.busy = None
-                self.main.step_bar.show_note("That did not work because of an unexpected error (see the notice).")
-            if event.worker.group == "connect":
-                self.post_message(msg.LabUnavailable(f"unexpected error: {event.worker.error}",
-                                                     f"details are in {self.error_log_path}"))
-
-
-_loggers: dict[str, logging.Logger] = {}
-
-
-def _error_logger(path: Path | None) -> logging.Logger:
-    """A logger writing to the app's error log; with no log directory, to nowhere (never to the screen)."""
-    key = str(path)
-    if key not in _loggers:
-        logger = logging.getLogger(f"celery_tutor.app.errors.{len(_loggers)}")
-        logger.propagate = False
-        try:
-            if path is None:
-                raise OSError
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
-            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        except OSError:
-            handler = logging.NullHandler()
-        logger.addHandler(handler)
-        _loggers[key] = logger
-    return _loggers[key]
 
 
 def make_app(course: Course, lab_factory: LabFactory, *, lab_name: str = "celery-tutor",
@@ -428,7 +226,7 @@ def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None =
         return Lab(connect(engine), name=lab_name, nodes=course.nodes)
 
     logs = log_dir()
-    _quiet_logging(logs / "celery-tutor.log")
+    quiet_logging(logs / "celery-tutor.log")
     progress = ProgressView(SavedProgress.for_lab(lab_name))
     app = make_app(course, lab_factory, lab_name=lab_name, progress=progress, log_dir=logs)
     try:
@@ -441,25 +239,3 @@ def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None =
     if app.unexpected_errors:
         print(f"celery-tutor: {len(app.unexpected_errors)} unexpected error(s) were logged in {app.error_log_path}")
     return app.return_code or 0
-
-
-def _quiet_logging(path: Path) -> None:
-    """Library warnings (docker, urllib3) go to the log file: anything on stderr would scar the screen."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
-    except OSError:
-        handler = logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
-    threading.excepthook = lambda args: logging.getLogger("celery_tutor.threads").error(
-        "unexpected error in a thread", exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
-    logging.captureWarnings(True)
-    try:  # `kill -USR1 <pid>` writes every thread's stack to the log: how a hang is diagnosed
-        import faulthandler
-        import signal
-
-        _quiet_logging.dump_file = open(path, "a", encoding="utf-8")  # type: ignore[attr-defined]
-        faulthandler.register(signal.SIGUSR1, file=_quiet_logging.dump_file, all_threads=True)  # type: ignore
-    except (AttributeError, OSError, ValueError):
-        pass

@@ -41,6 +41,17 @@ class StatusProbed(Message):
     logs: list[tuple[str, str]] = field(default_factory=list)  # (node, job name)
 
 
+class ProbeEnded(Message):
+    """The status probe is over, whatever it found: the next one may start."""
+
+
+@dataclass
+class FollowEnded(Message):
+    """A background job's log is no longer followed (its node stopped, or the app closes)."""
+
+    source: str
+
+
 @dataclass
 class BackgroundStarted(Message):
     """A step started a background job: its log gets a pane that follows it."""
@@ -117,3 +128,18 @@ class LineFailed(Message):
 
     source: str
     reason: str
+
+
+@dataclass
+class FileRead(Message):
+    """The editor's file as the node has it (or the notes' version, if it is missing), and a word about it."""
+
+    text: str
+    note: str
+
+
+@dataclass
+class FileWritten(Message):
+    """The editor's file was written into the node, or why not."""
+
+    note: str

@@ -29,16 +29,18 @@ class ActionResult:
 
 
 class StepRunner:
-    """Runs steps in one lab. Thread-safe enough for one worker thread at a time, as the app and verify use it."""
+    """Runs steps in one lab. A step's run or check, lines the learner types and sessions they open may use it from
+    threads of their own at once: the table of sessions is only read or changed under its lock."""
 
     def __init__(self, lab: Lab, on_output: OutputCallback | None = None,
                  on_background: BackgroundCallback | None = None):
         self.lab = lab
         self.on_output = on_output or (lambda source, text: None)
         self.on_background = on_background
-        self.sessions: dict[tuple[str, str], Session] = {}
+        self._sessions: dict[tuple[str, str], Session] = {}
         self._marks: dict[tuple[str, str], int] = {}
-        self._lock = threading.Lock()
+        self._table = threading.Lock()  # guards _sessions and _marks; held for no more than a look or a change
+        self._starting = threading.Lock()  # one session starts at a time, so no two start under one name
         self.cancel = threading.Event()  # set by interrupt(): the running command gets Ctrl+C
 
     # --- sessions ---------------------------------------------------------------------------------------
@@ -46,26 +48,46 @@ class StepRunner:
     def session(self, node: str, name: str, kind: type[Session], cwd: str = "/root") -> Session:
         """The named session in the node, started on first use and started again if it died."""
         key = (node, name)
-        with self._lock:
-            session = self.sessions.get(key)
+        with self._starting:  # starting takes seconds: only _starting is held meanwhile, never the table's lock
+            session = self.find_session(node, name)
             if session is None or not session.alive:
                 source = f"{node}/{name}"
                 session = kind(self.lab.node(node), name, cwd=cwd,
                                on_output=lambda text, source=source: self.on_output(source, text))
-                self.sessions[key] = session
-                self._marks[key] = 0
+                with self._table:
+                    self._sessions[key] = session
+                    self._marks[key] = 0
             return session
+
+    def find_session(self, node: str, name: str) -> Session | None:
+        """The named session if it was started (alive or not); never starts one."""
+        with self._table:
+            return self._sessions.get((node, name))
+
+    @property
+    def sessions(self) -> dict[tuple[str, str], Session]:
+        """A copy of the table of sessions, safe to walk while other threads start sessions."""
+        with self._table:
+            return dict(self._sessions)
+
+    def is_python(self, node: str, name: str) -> bool | None:
+        """Whether the named session is a Python REPL; None if it was never started."""
+        session = self.find_session(node, name)
+        return None if session is None else isinstance(session, PythonSession)
 
     def begin_step(self, step: Step) -> None:
         """Session checks read only what was printed from here on."""
-        for key, session in self.sessions.items():
-            self._marks[key] = len(session.transcript)
+        with self._table:
+            for key, session in self._sessions.items():
+                self._marks[key] = len(session.transcript)
 
     def session_output(self, node: str, name: str) -> str | None:
-        session = self.sessions.get((node, name))
+        with self._table:
+            session = self._sessions.get((node, name))
+            mark = self._marks.get((node, name), 0)
         if session is None:
             return None
-        return "".join(session.transcript[self._marks.get((node, name), 0):])
+        return "".join(session.transcript[mark:])
 
     # --- actions ----------------------------------------------------------------------------------------
 
@@ -165,7 +187,8 @@ class StepRunner:
                      block, retries, on_wait, self.cancel)
 
     def _session_node(self, name: str) -> str | None:
-        return next((node for node, session_name in self.sessions if session_name == name), None)
+        with self._table:
+            return next((node for node, session_name in self._sessions if session_name == name), None)
 
     def check(self, step: Step, retries: bool = True, on_wait: WaitCallback | None = None) -> CheckResult:
         """All of the step's checks, in order; the first failure is the result. interrupt() ends the retrying."""
@@ -182,10 +205,13 @@ class StepRunner:
     def interrupt(self) -> None:
         """Ctrl+C for whatever the runner is doing: the streamed command, and every interactive session."""
         self.cancel.set()
-        for session in list(self.sessions.values()):
+        for session in self.sessions.values():
             session.interrupt()
 
     def close(self) -> None:
-        for session in self.sessions.values():
+        with self._table:
+            sessions = list(self._sessions.values())
+            self._sessions.clear()
+            self._marks.clear()
+        for session in sessions:
             session.close()
-        self.sessions.clear()

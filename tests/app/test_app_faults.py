@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from celery_tutor.app import make_app
+from celery_tutor.app.activity import Activity
 from celery_tutor.app.progress import ProgressView
 from celery_tutor.course import load_course
 from celery_tutor.lab.docker_engine import connect
@@ -266,7 +267,7 @@ def test_the_engine_lost_mid_step_is_one_line_and_the_step_is_retried(module_lab
             await wait_for(pilot, lambda: "working" in pane_text(app, "celery-1"), 30, "the command to start")
             proxy.cut()
             cut = time.monotonic()
-            await wait_for(pilot, lambda: main.busy is None, 20, "the run to give up")
+            await wait_for(pilot, lambda: not main.busy, 20, "the run to give up")
             assert time.monotonic() - cut < 10
             assert app.is_running and main.step_bar.state == "run-failed"
             reason = bar(app).splitlines()[0]
@@ -277,7 +278,7 @@ def test_the_engine_lost_mid_step_is_one_line_and_the_step_is_retried(module_lab
             await wait_for(pilot, lambda: "cannot read the lab's state" in str(main.status_bar.render()), 10,
                            "the status bar's note")
             await pilot.press("c")  # checking while the engine is away: the same reason, the app stays up
-            await wait_for(pilot, lambda: main.busy is None and main.step_bar.state == "failed", 20, "the check")
+            await wait_for(pilot, lambda: not main.busy and main.step_bar.state == "failed", 20, "the check")
             assert "lost the Docker engine" in bar(app)
 
             proxy.restore()
@@ -357,7 +358,7 @@ def test_ctrl_c_at_every_stage_of_a_step(module_lab, tmp_path):
             # While a run block streams.
             await pilot.press("r")
             await wait_for(pilot, lambda: ticks() > 5, 30, "the ticks")
-            await interrupt(pilot, app, lambda: main.busy is None, "the streaming run")
+            await interrupt(pilot, app, lambda: not main.busy, "the streaming run")
             assert "interrupted (Ctrl+C)" in bar(app) and not app.progress.passed("faults/stream")
             # The pane goes quiet: the command printed a tick every 0.1 s while it ran. (Counting ticks over a fixed
             # pause also counted those printed before Ctrl+C that reached the pane late on a loaded machine.)
@@ -375,7 +376,7 @@ def test_ctrl_c_at_every_stage_of_a_step(module_lab, tmp_path):
             await pilot.press("c")
             await wait_for(pilot, lambda: main.step_bar.state == "waiting" and "next try in" in bar(app), 30,
                            "the countdown")
-            await interrupt(pilot, app, lambda: main.busy is None, "the check's waiting")
+            await interrupt(pilot, app, lambda: not main.busy, "the check's waiting")
             assert "Check interrupted" in bar(app) and not app.progress.passed("faults/wait")
             await type_line(pilot, app, f"touch {m}.ok", lambda: pane_text(app, "celery-1").rstrip()
                             .endswith("celery-1#"), 30)
@@ -399,9 +400,9 @@ def test_ctrl_c_at_every_stage_of_a_step(module_lab, tmp_path):
 
             # While the tutor does the step.
             await pilot.press("d")
-            await wait_for(pilot, lambda: main.busy == "running", 5, "the tutor to start")
+            await wait_for(pilot, lambda: main.activity is Activity.RUNNING, 5, "the tutor to start")
             await wait_for(pilot, lambda: not no_process(lab, "sleep 44"), 30, "the solution to run")
-            await interrupt(pilot, app, lambda: main.busy is None, "the tutor's run")
+            await interrupt(pilot, app, lambda: not main.busy, "the tutor's run")
             assert "interrupted (Ctrl+C)" in bar(app) and not app.progress.passed("faults/do")
             assert no_process(lab, "sleep 44")
             await again(pilot, app, "d")
@@ -491,7 +492,7 @@ def test_a_typo_in_tasks_py_and_a_worker_started_twice(celery_lab, tmp_path):
             # once (no countdown to wait out: no worker runs, so waiting cannot help).
             await type_line(pilot, app, BROKEN_TASKS, prompt, 30)
             await pilot.press("r")
-            await wait_for(pilot, lambda: main.step_bar.state == "failed" and main.busy is None, 90,
+            await wait_for(pilot, lambda: main.step_bar.state == "failed" and not main.busy, 90,
                            "the check to fail")
             reason = bar(app).splitlines()[0]
             assert "no Celery worker runs on celery-1" in reason and "SyntaxError" in reason, bar(app)

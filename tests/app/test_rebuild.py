@@ -10,6 +10,7 @@ import textwrap
 import pytest
 
 from celery_tutor.app import make_app
+from celery_tutor.app.activity import Activity
 from celery_tutor.app.progress import ProgressView
 from celery_tutor.app.screens.rebuild import RebuildScreen
 from celery_tutor.course import load_course
@@ -164,8 +165,8 @@ async def offered(pilot, app) -> str:
 
 
 async def rebuilt(pilot, app, timeout: float = 120) -> None:
-    await wait_for(pilot, lambda: app.main.busy == "rebuilding the lab", 5, "the rebuild to start")
-    await wait_for(pilot, lambda: app.main.busy is None, timeout, "the rebuild to end")
+    await wait_for(pilot, lambda: app.main.activity is Activity.REBUILDING, 5, "the rebuild to start")
+    await wait_for(pilot, lambda: not app.main.busy, timeout, "the rebuild to end")
 
 
 def remove(docker_client, lab: Lab, node: str) -> None:
@@ -211,7 +212,7 @@ def test_a_node_removed_mid_step_is_named_and_offered_a_rebuild(short, lab2, doc
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.runner is not None and app.main.status_bar.nodes, 30, "the lab")
             await pilot.press("r")  # sleep 20
-            await wait_for(pilot, lambda: app.main.busy == "running", 5, "the run to start")
+            await wait_for(pilot, lambda: app.main.activity is Activity.RUNNING, 5, "the run to start")
             await asyncio.sleep(1.5)
             await asyncio.to_thread(remove, docker_client, lab2, "celery-1")
             offer = await offered(pilot, app)
@@ -252,9 +253,9 @@ def test_a_jump_ahead_replays_the_steps_in_between_and_ctrl_c_stops_it(short, la
             assert "Go to step 1-2 Three? The lab is ready for step 1-2 One" in offer
             assert "replays the 2 steps from there" in offer
             await pilot.press("enter")
-            await wait_for(pilot, lambda: main.busy == "rebuilding the lab", 5, "the rebuild to start")
+            await wait_for(pilot, lambda: main.activity is Activity.REBUILDING, 5, "the rebuild to start")
             await pilot.press("ctrl+c")
-            await wait_for(pilot, lambda: main.busy is None, 30, "the rebuild to stop")
+            await wait_for(pilot, lambda: not main.busy, 30, "the rebuild to stop")
             assert "Rebuild stopped: interrupted (Ctrl+C)" in bar(app), bar(app)
             assert main.step.full_id == "files/one"
 

@@ -1,6 +1,6 @@
 """What the learner sees, as SVG snapshots (pytest-textual-snapshot): the main screen, a failed check, the help
-screen, the offer to rebuild the lab, and the banner when Docker cannot be reached. A fake lab gives fixed
-answers: layout only."""
+screen, the offer to rebuild the lab, the banner when Docker cannot be reached, and an 80x24 terminal. A fake lab
+gives fixed answers: layout only."""
 
 from __future__ import annotations
 
@@ -69,3 +69,9 @@ def test_no_docker_banner(snap_compare, course):
 def test_the_rebuild_offer(snap_compare, course):
     app = fake_app(course)
     assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=_after_key(app, "b"))
+
+
+def test_a_terminal_of_80_by_24(snap_compare, course):
+    """A terminal's usual default size: the outline folds away (o brings it back), the lesson gets the width."""
+    app = fake_app(course)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle(app))

@@ -38,12 +38,12 @@ async def on_step(pilot, app, step_id: str) -> None:
 
 
 async def until_idle(pilot, app, timeout: float = 300) -> None:
-    await wait_for(pilot, lambda: app.main.busy is None, timeout, "the step's run or check to end")
+    await wait_for(pilot, lambda: not app.main.busy, timeout, "the step's run or check to end")
 
 
 async def check(pilot, app, timeout: float = 120) -> bool:
     await pilot.press("c")
-    await wait_for(pilot, lambda: app.main.busy is not None or app.main.step_bar.state != "todo", 5)
+    await wait_for(pilot, lambda: app.main.busy or app.main.step_bar.state != "todo", 5)
     await until_idle(pilot, app, timeout)
     return app.progress.passed(app.main.step.full_id)
 
@@ -52,7 +52,7 @@ async def run(pilot, app, key: str = "r", timeout: float = 300) -> None:
     before = bar(app)
     await pilot.press(key)
     # Started, or already over: a short step can run and pass between two looks.
-    await wait_for(pilot, lambda: app.main.busy is not None or bar(app) != before, 5, "the run to start")
+    await wait_for(pilot, lambda: app.main.busy or bar(app) != before, 5, "the run to start")
     await until_idle(pilot, app, timeout)
 
 
