@@ -13,7 +13,7 @@ from textual.dom import DOMNode
 
 from celery_tutor.app import messages as msg
 from celery_tutor.app.output_buffer import OutputBuffer
-from celery_tutor.app.source import SHELL, source_of
+from celery_tutor.course.model import COMMAND_LINE_SESSION as SHELL
 from celery_tutor.app.widgets.status_bar import NodeState
 from celery_tutor.course.model import Block, Step
 from celery_tutor.steps.rebuild import Plan, gone_nodes, rebuild, step_label
@@ -196,7 +196,7 @@ class LabOwner:
             lines[-1] += " &"
         text = "".join(f"\x1b[1;36m{'$' if index == 0 else '>'}\x1b[0m \x1b[1m{line}\x1b[0m\n"
                        for index, line in enumerate(lines))
-        self.buffer.write(source_of(block), text)
+        self.buffer.write(block.source, text)
 
     # --- rebuilding the lab to a step ---------------------------------------------------------------------
 
@@ -332,7 +332,7 @@ class _RebuildReporter:
         self.post(msg.RebuildProgress(self.done, self.total, step, phase))
         first = next((block for block in step.actions if block.node), None)
         if phase == "solution" and first is not None:
-            self.write(source_of(first), f"\x1b[2m── replaying {step_label(step)} ──\x1b[0m\n")
+            self.write(first.source, f"\x1b[2m── replaying {step_label(step)} ──\x1b[0m\n")
 
     def finished(self, outcome) -> None:
         self.done += 1

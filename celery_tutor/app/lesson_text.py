@@ -7,7 +7,6 @@ import re
 
 from celery_tutor.course.model import Lesson, Step
 
-_HEADING_ID = re.compile(r"\s*\{#[^}]*\}\s*$")
 HIDDEN_SOLUTION = ("> *A block of this step is hidden: it is the solution. Try it yourself first; "
                    "**s** shows it, **d** lets the tutor do the step.*")
 
@@ -57,8 +56,6 @@ def learner_markdown(step: Step, revealed: bool = False, hints_shown: int = 0) -
         label = caption(role, attrs) + (" · *solution*" if "solution" in attrs else "")
         out.extend([label, "", *_fence(block.lang, block.body)])
     out.extend(lines[position:])
-    if out:
-        out[0] = _HEADING_ID.sub("", out[0])
     text = "\n".join(out).rstrip() + "\n"
     for number, hint in enumerate(step.hints[:hints_shown], start=1):
         quoted = "\n".join(f"> {line}" if line else ">" for line in hint.split("\n"))

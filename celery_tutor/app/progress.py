@@ -57,13 +57,8 @@ class ProgressView:
         return record.failures
 
     def mark_replayed(self, step_ids: list[str]) -> None:
-        """Steps the tutor replayed to rebuild the lab: passed, and done by the tutor unless the learner had passed
-        them already (their own work is not rewritten)."""
-        for step_id in step_ids:
-            record = self.saved.record(step_id)
-            if not record.passed_at:
-                record.passed_at = time.time()
-                record.revealed = True
+        """Steps the tutor replayed to rebuild the lab, recorded by the rule every replay follows (SavedProgress)."""
+        self.saved.mark_replayed(step_ids)
         self.save()
 
     # --- help asked for -----------------------------------------------------------------------------------

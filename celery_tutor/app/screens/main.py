@@ -18,7 +18,6 @@ from celery_tutor.app.lab_owner import LabOwner
 from celery_tutor.app.progress import ProgressView
 from celery_tutor.app.screens.main_lab import LabReports
 from celery_tutor.app.screens.main_lines import TypedLines
-from celery_tutor.app.source import source_of
 from celery_tutor.app.widgets.banner import Banner
 from celery_tutor.app.widgets.command_line import CommandLine
 from celery_tutor.app.widgets.lesson_view import LessonView
@@ -260,7 +259,7 @@ class MainScreen(LabReports, TypedLines, Screen):
         blocks = [block for block in self.step.actions if include_solution or not block.solution]
         first = next((block for block in blocks if block.node), None)
         if first is not None:
-            self.output.ensure(source_of(first), select=True)
+            self.output.ensure(first.source, select=True)
         self.activity = Activity.RUNNING
         self.step_bar.show_running("Running the step's commands…" if not include_solution
                                    else "Doing the step for you…")

@@ -10,7 +10,7 @@ from textual.worker import Worker, WorkerState
 from celery_tutor.app import messages as msg
 from celery_tutor.app.activity import Activity
 from celery_tutor.app.guard import guarded
-from celery_tutor.app.source import SHELL
+from celery_tutor.course.model import COMMAND_LINE_SESSION as SHELL
 from celery_tutor.course.model import Step
 from celery_tutor.steps.rebuild import Plan, describe_gone, expected_nodes, gone_nodes, step_label
 

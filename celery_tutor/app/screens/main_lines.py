@@ -8,7 +8,7 @@ from textual.widgets import TabbedContent
 
 from celery_tutor.app import messages as msg
 from celery_tutor.app.guard import guarded
-from celery_tutor.app.source import SHELL
+from celery_tutor.course.model import COMMAND_LINE_SESSION as SHELL
 from celery_tutor.app.widgets.command_line import CommandLine
 
 _OPENS_PYTHON = re.compile(r"^\s*(cd\s+\S+\s*&&\s*)?python3?(\s+-q)?\s*$")
