@@ -13,13 +13,13 @@ from textual.dom import DOMNode
 
 from celery_tutor.app import messages as msg
 from celery_tutor.app.output_buffer import OutputBuffer
-from celery_tutor.course.model import COMMAND_LINE_SESSION as SHELL
 from celery_tutor.app.widgets.status_bar import NodeState
+from celery_tutor.course.model import COMMAND_LINE_SESSION as SHELL
 from celery_tutor.course.model import Block, Step
+from celery_tutor.lab.in_node import LOG_DIR
 from celery_tutor.steps.rebuild import Plan, gone_nodes, rebuild, step_label
 
 LEARNER_LINE_TIMEOUT = 24 * 3600  # a line the learner typed runs until it ends or they press Ctrl+C
-LOG_DIR = "/var/log/celery-tutor"  # lab.node.LOG_DIR, where background jobs log (not imported: docker-py)
 # One exec per running node: is RabbitMQ's port open, does a worker run, which background logs exist.
 PROBE = ("(exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null && echo rabbitmq=1 || echo rabbitmq=0; "
          "pgrep -f '[c]elery .*worker' >/dev/null && echo worker=1 || echo worker=0; "

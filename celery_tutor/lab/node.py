@@ -16,9 +16,9 @@ import docker
 from docker.errors import APIError, NotFound
 
 from celery_tutor.lab.errors import NodeNotRunning
+from celery_tutor.lab.in_node import LOG_DIR
 
 OutputCallback = Callable[[str], None]
-LOG_DIR = "/var/log/celery-tutor"
 TIMED_OUT = 124  # coreutils `timeout` exits with this when it ended the command
 _KILLED = (None, 137, 143, 255, 126)  # what an exec reports when its container was stopped, killed or removed
 _KEEP = 256 * 1024  # of a command's output kept in memory; the panes and logs get all of it

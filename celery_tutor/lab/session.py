@@ -10,6 +10,7 @@ from typing import Callable
 import pexpect
 from pexpect.fdpexpect import fdspawn
 
+from celery_tutor.lab.in_node import PROMPT, PS1
 from celery_tutor.lab.node import Node
 
 OutputCallback = Callable[[str], None]
@@ -194,7 +195,7 @@ class ShellSession(Session):
     """An interactive bash whose prompt carries the last exit status, so scripts sent to it can be judged."""
 
     argv = ["bash", "--norc", "-i"]
-    prompts = [r"\[ct:(\d+)\][#$] "]
+    prompts = [PROMPT.pattern]
 
     def __init__(self, *args, **kwargs):
         self.last_prompt = 0
@@ -203,7 +204,7 @@ class ShellSession(Session):
     def _ready(self, timeout: float) -> None:
         # Swap bash's prompt for ours (the echo of this line shows `$?`, not digits, so it cannot match),
         # and turn off bracketed paste, whose escapes pollute the output.
-        self.child.sendline("bind 'set enable-bracketed-paste off' 2>/dev/null; PS1='[ct:$?]# '; PS2=''")
+        self.child.sendline(f"bind 'set enable-bracketed-paste off' 2>/dev/null; PS1='{PS1}'; PS2=''")
         self._wait_prompt(timeout)
 
     @property

@@ -117,7 +117,7 @@ class Lab:
 def test_a_shell_step_types_its_lines_one_by_one_and_stops_at_the_first_that_fails():
     runner = StepRunner(Lab())
     shell = Shell({"false": 1})
-    runner.sessions[("celery-1", "shell")] = shell
+    runner._sessions[("celery-1", "shell")] = shell
     block = Block(role="run", body="cd /tmp\n\n   \nfalse\necho never\n", attrs={"node": "celery-1", "session": "shell"},
                   line=1)
     result = runner.run_action(block)
@@ -128,7 +128,7 @@ def test_a_shell_step_types_its_lines_one_by_one_and_stops_at_the_first_that_fai
 def test_a_repl_step_types_its_snippet_into_the_python_session():
     runner = StepRunner(Lab())
     repl = Repl()
-    runner.sessions[("celery-1", "python")] = repl
+    runner._sessions[("celery-1", "python")] = repl
     block = Block(role="repl", body=">>> from tasks import add\n>>> add.delay(4, 4)\n<AsyncResult: ...>\n",
                   attrs={"node": "celery-1"}, line=1)
     assert runner.run_action(block).ok

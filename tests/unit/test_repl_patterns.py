@@ -61,7 +61,7 @@ class Transcript:
 def test_a_step_s_check_reads_only_what_its_session_printed_since_the_step_began():
     runner = StepRunner(lab=None)
     session = Transcript()
-    runner.sessions[("celery-1", "python")] = session
+    runner._sessions[("celery-1", "python")] = session
     session.transcript.append(">>> 6 * 7\n42\n>>> ")  # the step before printed 42
     runner.begin_step(step=None)
     forty_two = patterns("42")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 
 from textual.worker import Worker, WorkerState
 
@@ -12,9 +11,8 @@ from celery_tutor.app.activity import Activity
 from celery_tutor.app.guard import guarded
 from celery_tutor.course.model import COMMAND_LINE_SESSION as SHELL
 from celery_tutor.course.model import Step
+from celery_tutor.lab.in_node import PROMPT
 from celery_tutor.steps.rebuild import Plan, describe_gone, expected_nodes, gone_nodes, step_label
-
-_PROMPT = re.compile(r"\[ct:(\d+)\]([#$]) ")
 
 
 @guarded("flush_output", "_rebuild_answered")
@@ -89,7 +87,7 @@ class LabReports:
             node, _, name = source.partition("/")
             if name == SHELL:
                 # The learner's shell shows in the node's own pane, with a prompt they can read.
-                text = _PROMPT.sub(lambda m: f"{node}{'' if m[1] == '0' else f' [{m[1]}]'}{m[2]} ", text)
+                text = PROMPT.sub(lambda m: f"{node}{'' if m[1] == '0' else f' [{m[1]}]'}{m[2]} ", text)
                 source = node
             self.output.write(source, text, batch.skipped)
 
