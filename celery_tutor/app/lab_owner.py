@@ -43,6 +43,7 @@ class LabOwner:
         self.lab = None
         self.runner = None
         self.problem: str | None = None  # why there is no lab, once connecting failed
+        self.base_offered = False  # the banner offers to make the missing base image (m)
         self._follows: dict[str, threading.Event] = {}  # source -> its stop; UI thread only
         self._probing = False
         self._rebuild_cancel: threading.Event | None = None
@@ -65,8 +66,34 @@ class LabOwner:
     def connect(self) -> None:
         self._start(functools.partial(self._connect, self.lab_factory, self.buffer.write), "connect", True)
 
-    def _connect(self, lab_factory: LabFactory, write: Callable[[str, str], None]) -> None:
+    def make_base(self) -> None:
+        """Make the missing base image (debootstrap), then connect as ctrl+r would: the closed network's first run."""
+        self._start(functools.partial(self._make_base, self.lab_factory, self.buffer.write), "connect", True)
+
+    def _make_base(self, lab_factory: LabFactory, write: Callable[[str, str], None]) -> None:
         from celery_tutor.lab.errors import LabError
+
+        last = [0.0]
+
+        def making(line: str) -> None:
+            if self._closing.is_set():
+                raise _Closing()
+            now = time.monotonic()
+            if now - last[0] > 0.25:
+                last[0] = now
+                self._post(msg.LabNote(f"making the base image: {line[:70]}"))
+
+        try:
+            lab_factory().image.make_base(making)
+        except _Closing:
+            return
+        except LabError as exc:
+            self._post(msg.LabUnavailable(exc.reason, exc.fix))
+            return
+        self._connect(lab_factory, write)
+
+    def _connect(self, lab_factory: LabFactory, write: Callable[[str, str], None]) -> None:
+        from celery_tutor.lab.errors import BaseImageMissing, LabError
 
         try:
             lab = lab_factory()
@@ -88,6 +115,16 @@ class LabOwner:
                 msg.BackgroundStarted(node, name, log)))
         except _Closing:
             return
+        except BaseImageMissing as exc:
+            from celery_tutor.lab import base_image
+
+            if base_image.can_make() is None:
+                self._post(msg.LabUnavailable(exc.reason, f"press m to make it here with debootstrap (about "
+                                                          f"{base_image.MAKE_SECONDS} s), then the lab image is "
+                                                          "built", can_make_base=True))
+            else:
+                self._post(msg.LabUnavailable(exc.reason, exc.fix))
+            return
         except LabError as exc:
             self._post(msg.LabUnavailable(exc.reason, exc.fix))
             return
@@ -98,12 +135,13 @@ class LabOwner:
         if self._closing.is_set():
             runner.close()
             return False
-        self.lab, self.runner, self.problem = lab, runner, None
+        self.lab, self.runner, self.problem, self.base_offered = lab, runner, None, False
         return True
 
-    def unavailable(self, reason: str, fix: str) -> None:
+    def unavailable(self, reason: str, fix: str, can_make_base: bool = False) -> None:
         self.lab = self.runner = None
         self.problem = reason + (f". {fix}" if fix else "")
+        self.base_offered = can_make_base
 
     # --- the status probe ---------------------------------------------------------------------------------
 

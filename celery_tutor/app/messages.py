@@ -24,6 +24,7 @@ class LabUnavailable(Message):
 
     reason: str
     fix: str = ""
+    can_make_base: bool = False  # the base image is missing and this tutor can make it (root, debootstrap)
 
 
 @dataclass

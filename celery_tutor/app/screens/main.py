@@ -51,6 +51,8 @@ class MainScreen(LabReports, TypedLines, Screen):
         # Shown (and working) only on a narrow screen, early enough in the footer to be seen there.
         Binding("o", "outline", "Outline", tooltip="On a narrow screen: show the outline folded away, or fold it"),
         Binding("e", "edit", "Edit tasks.py", tooltip="Edit tasks.py and write it into the node"),
+        Binding("m", "make_base", "Make the base image", show=False,
+                tooltip="When the banner offers it: make the lab's missing base image here (debootstrap)"),
         Binding("b", "rebuild", "Rebuild", show=False,
                 tooltip="Rebuild the lab to this step: fresh containers, the earlier steps' solutions replayed"),
         Binding("right_square_bracket", "pane(1)", "Next pane", show=False, tooltip="Show the next output tab"),

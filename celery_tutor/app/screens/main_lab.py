@@ -33,10 +33,18 @@ class LabReports:
     def on_lab_unavailable(self, message: msg.LabUnavailable) -> None:
         if self.app.closing:
             return
-        self.owner.unavailable(message.reason, message.fix)
-        self.banner.show_problem(message.reason, message.fix)
+        self.owner.unavailable(message.reason, message.fix, message.can_make_base)
+        self.banner.show_problem(message.reason, message.fix, offer="m makes it now" if message.can_make_base else "")
         self.status_bar.show_note("no lab")
         self.refresh_bindings()
+
+    def action_make_base(self) -> None:
+        if self.owner.lab is not None or not self.owner.base_offered:
+            return
+        self.owner.base_offered = False  # one making at a time; a failure offers it again
+        self.banner.clear()
+        self.status_bar.show_note("making the base image with debootstrap…")
+        self.owner.make_base()
 
     def on_lab_note(self, message: msg.LabNote) -> None:
         if not self.app.closing:
