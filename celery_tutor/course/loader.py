@@ -11,7 +11,14 @@ from celery_tutor.course.model import Course, Lesson, Section
 from celery_tutor.course.problems import LessonError, Problem
 
 COURSE_FILE = "course.yaml"
-DEFAULT_NODES = ["celery-1", "celery-2", "celery-3"]
+
+
+def shipped_nodes() -> list[str]:
+    """The lab's nodes as the shipped course.yaml names them (their one home): also a course's that names none."""
+    from celery_tutor.paths import lessons_dir
+
+    nodes = _read_course_file(lessons_dir())[0].get("nodes")
+    return nodes if isinstance(nodes, list) else []
 
 
 def read_text(path: Path) -> tuple[str | None, Problem | None]:
@@ -61,10 +68,10 @@ def _read_course_file(root: Path) -> tuple[dict, list[Problem]]:
     problems = []
     if not isinstance(data.get("title"), str):
         problems.append(Problem(path, 1, "course.yaml needs a title"))
-    nodes = data.get("nodes", DEFAULT_NODES)
-    if not isinstance(nodes, list) or not all(isinstance(node, str) for node in nodes):
+    nodes = data.get("nodes")
+    if nodes is not None and (not isinstance(nodes, list) or not all(isinstance(node, str) for node in nodes)):
         problems.append(Problem(path, 1, "nodes must be a list of container names"))
-        data["nodes"] = DEFAULT_NODES
+        del data["nodes"]
     sections = data.get("sections")
     if not isinstance(sections, list) or not sections:
         problems.append(Problem(path, 1, "course.yaml needs a list of sections"))
@@ -78,9 +85,7 @@ def _read_course_file(root: Path) -> tuple[dict, list[Problem]]:
 
 
 def course_nodes(root: Path) -> list[str]:
-    data, _ = _read_course_file(root)
-    nodes = data.get("nodes", DEFAULT_NODES)
-    return nodes if isinstance(nodes, list) else DEFAULT_NODES
+    return _read_course_file(root)[0].get("nodes") or shipped_nodes()
 
 
 def parse_file(path: Path, nodes: list[str]) -> tuple[Lesson | None, list[Problem]]:
@@ -104,7 +109,7 @@ def _check_course(root: Path) -> tuple[Course | None, list[Problem], list[Lesson
     if unreadable:
         return None, [unreadable], []
     data, problems = _read_course_file(root)
-    nodes = data.get("nodes", DEFAULT_NODES)
+    nodes = data.get("nodes") or shipped_nodes()
     by_id: dict[str, Lesson] = {}
     unread = False
     for path in sorted(root.glob("*.md")):

@@ -17,7 +17,6 @@ from celery_tutor.lab.node import Node
 
 NODE_LABEL = "celery-tutor.node"
 OWNER_LABEL = "celery-tutor.owner"
-NODES = ("celery-1", "celery-2", "celery-3")
 # Docker's DNS answers the names of the lab's running containers itself and sends any other name (a stopped
 # node's included) to the engine's resolvers. Where those cannot be reached (an --isolated lab, a closed room) it
 # never answers: a lookup waited 10 to 20 s (5 s, twice, per address family), and RabbitMQ's nodes and CLI, looking
@@ -69,7 +68,7 @@ class NodeStatus:
 class Lab:
     """The learner's lab. `name` prefixes container names, so labs of several learners live side by side."""
 
-    def __init__(self, client: docker.DockerClient, name: str = DEFAULT_NAME, nodes: Iterable[str] = NODES,
+    def __init__(self, client: docker.DockerClient, name: str = DEFAULT_NAME, nodes: Iterable[str] | None = None,
                  image: LabImage | None = None, isolated: bool = False):
         problem = name_problem(name or "")
         if problem:
@@ -77,6 +76,10 @@ class Lab:
         self.client = client
         self.name = name
         self.isolated = isolated  # an internal network: the nodes reach each other and nothing else
+        if nodes is None:  # the shipped course's (course.yaml names them)
+            from celery_tutor.course.loader import shipped_nodes
+
+            nodes = shipped_nodes()
         self.node_names = tuple(nodes)
         self.image = image or LabImage(client)
         self._nodes = {node: Node(client, node, self.container_name(node)) for node in self.node_names}
