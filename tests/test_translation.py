@@ -1,0 +1,161 @@
+"""The course in Chinese: --lang and the locale choose it, each untranslated text falls back to English, lint names
+what is missing or stale, and the code blocks are the very same in both languages."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import polib
+import pytest
+from rich.cells import cell_len
+
+from conftest import ROOT, run_cli
+from celery_tutor.course.loader import _parse_course
+from celery_tutor.course.translation import catalog_path
+from celery_tutor.language import from_locale
+
+LESSONS = ROOT / "lessons"
+HAN = re.compile(r"[\u4e00-\u9fff]")
+ENGLISH_LOCALE = {"LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}
+
+
+def _titles(data: dict) -> list[str]:
+    return [data["title"]] + [text for section in data["sections"] for text in [section["title"]] + [
+        title for lesson in section["lessons"] for title in [lesson["title"]] + [s["title"] for s in lesson["steps"]]]]
+
+
+def _json(*args: str, env: dict | None = None) -> dict:
+    result = run_cli(*args, "lessons", "--json", env={**ENGLISH_LOCALE, **(env or {})})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_lang_zh_gives_every_lesson_and_step_a_chinese_title_and_the_same_ids():
+    english, chinese = _json(), _json("--lang", "zh")
+    pairs = list(zip(_titles(english), _titles(chinese)))
+    assert len(pairs) > 60
+    untranslated = [en for en, zh in pairs if en == zh or not HAN.search(zh)]
+    assert not untranslated
+    ids = lambda data: [s["id"] for sec in data["sections"] for l in sec["lessons"] for s in l["steps"]]
+    assert ids(english) == ids(chinese)
+
+
+def test_the_lang_option_may_follow_the_command_and_en_keeps_english():
+    after = run_cli("lessons", "--json", "--lang", "zh", env=ENGLISH_LOCALE)
+    assert json.loads(after.stdout) == _json("--lang", "zh")
+    assert _json("--lang", "en", env={"LANG": "zh_CN.UTF-8"}) == _json()
+
+
+def test_a_chinese_locale_with_no_lang_shows_the_chinese_course():
+    assert _json(env={"LANG": "zh_CN.UTF-8"}) == _json("--lang", "zh")
+    tree = run_cli("lessons", env={**ENGLISH_LOCALE, "LANG": "zh_CN.UTF-8"}).stdout
+    assert "启动三个容器" in tree or HAN.search(tree.splitlines()[0])
+
+
+@pytest.mark.parametrize("environ, expected", [
+    ({"LANG": "zh_CN.UTF-8"}, "zh"),
+    ({"LC_ALL": "zh_TW.UTF-8", "LANG": "en_US.UTF-8"}, "zh"),
+    ({"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}, "en"),  # LC_ALL comes before LANG
+    ({"LANGUAGE": "fr:zh_CN", "LANG": "en_US.UTF-8"}, "zh"),  # the first language of the list the course has
+    ({"LANGUAGE": "en", "LANG": "zh_CN.UTF-8"}, "en"),
+    ({"LANG": "C"}, "en"),
+    ({}, "en"),
+])
+def test_the_locale_is_read_in_gettexts_order(environ, expected):
+    assert from_locale(environ) == expected
+
+
+def test_a_bad_lang_is_one_line_with_the_choices():
+    result = run_cli("--lang", "fr", "lessons")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "en" in result.stderr and "zh" in result.stderr
+
+
+def test_the_chinese_course_has_exactly_the_english_blocks():
+    english, chinese = _parse_course(LESSONS), _parse_course(LESSONS, "zh")
+    for en, zh in zip(english.steps(), chinese.steps()):
+        assert (en.full_id, en.line) == (zh.full_id, zh.line)
+        assert en.actions == zh.actions and en.checks == zh.checks
+        assert len(en.hints) == len(zh.hints)
+        assert [b for _, _, b in en.fences if b.role != "hint"] == [b for _, _, b in zh.fences if b.role != "hint"]
+        # what the app cuts out of the step's text by line is the block it says
+        for start, end, block in zh.fences:
+            lines = zh.markdown.splitlines()[start:end]
+            assert lines[0].startswith("```") and lines[-1].startswith("```")
+            if block.role != "hint":
+                assert "\n".join(lines[1:-1]) + "\n" == block.body
+
+
+def _copy(tmp_path: Path) -> Path:
+    root = tmp_path / "lessons"
+    shutil.copytree(LESSONS, root)
+    return root
+
+
+def test_a_missing_entry_falls_back_to_english_alone(tmp_path):
+    root = _copy(tmp_path)
+    po = catalog_path(root, "zh", "1-3-celery.md")
+    catalog = polib.pofile(str(po))
+    entry = catalog.find("Install pip")
+    assert entry and entry.msgstr
+    catalog.remove(entry)
+    catalog.save()
+    english = _parse_course(root).lesson("celery-install")
+    lesson = _parse_course(root, "zh").lesson("celery-install")
+    assert lesson.steps[0].title == "Install pip" == english.steps[0].title
+    assert lesson.steps[1].title != english.steps[1].title and HAN.search(lesson.steps[1].title)
+    result = run_cli("--lessons", str(root), "lint", "--lang", "zh")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{root / '1-3-celery.md'}:13: no Chinese translation of this step title: add it in lessons/locale/zh/1-3-celery.po"]
+
+
+def test_editing_an_english_paragraph_makes_its_translation_stale(tmp_path):
+    root = _copy(tmp_path)
+    lesson = root / "1-3-celery.md"
+    text = lesson.read_text(encoding="utf-8")
+    old = "Celery is a Python library, installed with pip."
+    lesson.write_text(text.replace(old, "Celery is a Python package, installed with pip."), encoding="utf-8")
+    assert old not in _parse_course(root, "zh").lesson("celery-install").intro  # nor its stale translation
+    assert "Celery is a Python package" in _parse_course(root, "zh").lesson("celery-install").intro
+
+    result = run_cli("--lessons", str(root), "lint", "--lang", "zh")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [f"{lesson}:10: stale Chinese translation: the English paragraph changed "
+                                          "since it was translated; `celery-tutor lint --lang zh --update` marks it "
+                                          "fuzzy in lessons/locale/zh/1-3-celery.po"]
+
+    updated = run_cli("--lessons", str(root), "lint", "--lang", "zh", "--update")
+    assert "updated" in updated.stderr and "1-3-celery.po" in updated.stderr
+    assert updated.stdout.splitlines() == [f"{lesson}:10: stale Chinese translation (marked fuzzy): check it and "
+                                           "clear the flag in lessons/locale/zh/1-3-celery.po"]
+    entry = next(e for e in polib.pofile(str(catalog_path(root, "zh", lesson.name))) if "Python package" in e.msgid)
+    assert entry.fuzzy and "Python library" in entry.previous_msgid and HAN.search(entry.msgstr)
+
+
+def test_a_translation_that_adds_a_code_block_is_not_used_and_lint_says_so(tmp_path):
+    root = _copy(tmp_path)
+    po = catalog_path(root, "zh", "1-3-celery.md")
+    catalog = polib.pofile(str(po))
+    catalog.find("Install pip").msgstr = "安装 pip\n\n```sh {run node=celery-1}\nrm -rf /\n```"
+    catalog.save()
+    lesson = _parse_course(root, "zh").lesson("celery-install")
+    assert lesson.title == "Install pip and Celery"  # the whole lesson stays English
+    result = run_cli("--lessons", str(root), "lint", "--lang", "zh")
+    assert f"{po}:1: this translation is not used" in result.stdout
+
+
+def test_the_shipped_course_lints_clean_in_chinese():
+    result = run_cli("lint", "--lang", "zh")
+    assert result.returncode == 0 and ".md:" not in result.stdout + result.stderr, result.stdout
+
+
+def test_the_chinese_tree_fits_80_columns():
+    result = run_cli("--lang", "zh", "lessons", env={**ENGLISH_LOCALE, "COLUMNS": "80"})
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert any(HAN.search(line) for line in lines)
+    assert max(cell_len(line) for line in lines) <= 80
