@@ -13,6 +13,7 @@ import pytest
 from rich.cells import cell_len
 
 from conftest import ROOT, run_cli
+from celery_tutor.course.check_messages import translate as translate_reason
 from celery_tutor.course.loader import _parse_course
 from celery_tutor.course.translation import catalog_path
 from celery_tutor.language import from_locale
@@ -159,3 +160,55 @@ def test_the_chinese_tree_fits_80_columns():
     lines = result.stdout.splitlines()
     assert any(HAN.search(line) for line in lines)
     assert max(cell_len(line) for line in lines) <= 80
+
+
+# --- the reasons checks print ------------------------------------------------------------------------------------
+
+def test_a_check_reason_is_matched_and_filled_in_chinese():
+    step = _parse_course(LESSONS, "zh").step("celery-install/celery")
+    reason = "Celery 5.7.0 imports, but the 'celery' command is not on PATH"
+    assert translate_reason(reason, step.reasons) == "Celery 5.7.0 可以导入，但 PATH 上没有 'celery' 命令"
+    shown = "expected python3 to import Celery 5.x, saw: ModuleNotFoundError: No module named 'celery'"
+    assert translate_reason(shown, step.reasons) == "预期 python3 能导入 Celery 5.x，实际：ModuleNotFoundError: No module named 'celery'"
+    assert translate_reason("something no check prints", step.reasons) == "something no check prints"
+    assert _parse_course(LESSONS).step("celery-install/celery").reasons == {}  # English: nothing to look up
+
+
+def test_a_helpers_reason_translates_the_words_its_caller_gave_it():
+    step = _parse_course(LESSONS, "zh").step("signatures/restart")
+    reason = "the worker has rpc:// but is not ready yet; last line: [2026-12-01 20:00:00,000: INFO] mingle: all alone"
+    assert translate_reason(reason, step.reasons) == (
+        "工作进程已配置 rpc://，但还没有就绪；最后一行：[2026-12-01 20:00:00,000: INFO] mingle: all alone")
+
+
+def test_every_check_reason_is_in_the_catalog_and_uses_only_its_own_values():
+    from celery_tutor.course.translation import lint
+
+    problems = [p for p in lint(LESSONS, "zh") if "check reason" in p.message]
+    assert not problems
+
+
+def test_lint_names_a_translated_reason_that_uses_a_value_the_check_does_not_print(tmp_path):
+    root = _copy(tmp_path)
+    po = catalog_path(root, "zh", "1-3-celery.md")
+    catalog = polib.pofile(str(po))
+    entry = catalog.find("Celery $v imports, but the 'celery' command is not on PATH")
+    entry.msgstr = "Celery $version 可以导入，但 PATH 上没有 'celery' 命令"
+    catalog.save()
+    result = run_cli("--lessons", str(root), "lint", "--lang", "zh")
+    assert result.stdout.splitlines() == [
+        f"{root / '1-3-celery.md'}:78: the Chinese translation of this check reason uses $version, which the check "
+        "does not print; use only $v in lessons/locale/zh/1-3-celery.po"]
+
+
+@pytest.mark.lab
+def test_a_failed_check_in_a_real_node_gives_its_reason_in_chinese(lab):
+    from celery_tutor.steps.runner import StepRunner
+
+    lab.start_node("celery-1")
+    step = _parse_course(LESSONS, "zh").step("tasks-code/write")  # no /root/tasks.py yet
+    result = StepRunner(lab).check(step, retries=False)
+    assert not result.passed
+    assert result.reason == "预期 celery-1 上有 /root/tasks.py，但没有这个文件"
+    english = StepRunner(lab).check(_parse_course(LESSONS).step("tasks-code/write"), retries=False)
+    assert english.reason == "expected /root/tasks.py on celery-1, but there is no such file"

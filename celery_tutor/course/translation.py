@@ -21,7 +21,9 @@ from celery_tutor.course.problems import Problem
 
 LOCALE_DIR = "locale"
 COURSE_CATALOG = "course.po"
-NAMES = {"zh": "Chinese"}  # the languages a course can be translated to, as lint names them
+NAMES = {"zh": "Chinese"}
+CHECK_REASON = "check reason"  # a message a check prints: translated when shown, never in the script
+HELPERS = Path(__file__).resolve().parent / "check_helpers.sh"  # the languages a course can be translated to, as lint names them
 # How close an old English text must be for its translation to be kept as stale (difflib's ratio, msgmerge-like).
 STALE_SIMILARITY = 0.5
 
@@ -76,6 +78,11 @@ def messages(text: str) -> list[Message]:
                     comment = "step title"
             if content.strip():
                 found.append(Message(content, start + 1, start, end, first_prefix, prefix, suffix, comment))
+        elif token.type == "fence" and "{check" in token.info:
+            from celery_tutor.course.check_messages import templates
+
+            for offset, template in templates(token.content):
+                found.append(Message(template, start + 2 + offset, -1, -1, comment=CHECK_REASON))
         elif token.type == "fence" and "{hint" in token.info and end - start > 2:
             fence = lines[start]
             indent = fence[: len(fence) - len(fence.lstrip())]
@@ -88,7 +95,7 @@ def apply(text: str, found: list[Message], translate) -> str:
     """The lesson's Markdown with each message replaced by `translate(message.text)` where that is not None."""
     lines = text.splitlines()
     for message in sorted(found, key=lambda m: m.start, reverse=True):
-        translated = translate(message.text)
+        translated = translate(message.text) if message.start >= 0 else None  # a check's reason stays in it
         if translated is None:
             continue
         if message.comment == "lesson title":
@@ -141,7 +148,21 @@ def _same_blocks(english: list, translated: list) -> bool:
     return [shape(b) for b in english] == [shape(b) for b in translated]
 
 
-def _graft(english: Lesson, translated: Lesson) -> Lesson | None:
+def _reasons(step, table: dict[str, str]) -> dict[str, str]:
+    """The translations of the reasons the step's checks (and the helpers they call) may print."""
+    from celery_tutor.course.check_messages import templates
+
+    own = {template for block in step.checks for _, template in templates(block.body)}
+    return {template: text for template, text in table.items() if template in own or template in _helper_templates()}
+
+
+def _helper_templates() -> set[str]:
+    from celery_tutor.course.check_messages import templates
+
+    return {template for _, template in templates(HELPERS.read_text(encoding="utf-8"))}
+
+
+def _graft(english: Lesson, translated: Lesson, table: dict[str, str]) -> Lesson | None:
     """The translated lesson carrying the English one's very blocks, lines and ids; None if they differ (a
     translation that added or lost a code block, or moved one to another step)."""
     if [s.id for s in english.steps] != [s.id for s in translated.steps]:
@@ -154,7 +175,8 @@ def _graft(english: Lesson, translated: Lesson) -> Lesson | None:
         # the English blocks themselves (their lines point into the English file); a hint keeps its translation
         fences = [(start, end, dataclasses.replace(block, line=original.line) if block.role == "hint" else original)
                   for (start, end, block), (_, _, original) in zip(zh.fences, en.fences)]
-        steps.append(dataclasses.replace(zh, line=en.line, actions=en.actions, checks=en.checks, fences=fences))
+        steps.append(dataclasses.replace(zh, line=en.line, actions=en.actions, checks=en.checks, fences=fences,
+                                         reasons=_reasons(en, table)))
     return dataclasses.replace(translated, path=english.path, steps=steps)
 
 
@@ -174,9 +196,10 @@ def translate_lesson(english: Lesson, lang: str) -> tuple[Lesson, list[Problem]]
         return english, [problem]
     from celery_tutor.course.loader import course_nodes
 
-    translated, problems = parse_lesson(english.path, apply(text, messages(text), _current(catalog).get),
-                                        course_nodes(root))
-    grafted = _graft(english, translated) if translated and not problems else None
+    table = _current(catalog)
+    translated, problems = parse_lesson(english.path, apply(text, messages(text), table.get), course_nodes(root))
+    helpers = _current(_read(catalog_path(root, lang, HELPERS.name)))
+    grafted = _graft(english, translated, {**helpers, **table}) if translated and not problems else None
     if grafted is None:
         reason = "; ".join(p.message for p in problems[:1]) or "its code blocks differ from the English ones"
         return english, [Problem(po, 1, f"this translation is not used: {reason} (code blocks stay as in "
@@ -222,7 +245,11 @@ def _sources(root: Path) -> list[tuple[Path, list[Message]]]:
     """Each English file of the course with its messages: course.yaml first, then the lessons."""
     from celery_tutor.course.loader import COURSE_FILE, read_text
 
+    from celery_tutor.course.check_messages import templates
+
     found = [(root / COURSE_FILE, course_messages(root))] if (root / COURSE_FILE).is_file() else []
+    found.append((HELPERS, [Message(template, number + 1, -1, -1, comment=CHECK_REASON)
+                            for number, template in templates(HELPERS.read_text(encoding="utf-8"))]))
     for path in sorted(root.glob("*.md")):
         text, problem = read_text(path)
         if text is not None:
@@ -238,6 +265,8 @@ def _stale_match(text: str, old: dict[str, object]) -> object | None:
 def lint(root: Path, lang: str) -> list[Problem]:
     """Every text of the course in `root` with no current translation to `lang` (missing, or stale: fuzzy, or its
     English changed since it was translated), as `file:line: message` at the English line, naming the PO file."""
+    from celery_tutor.course.check_messages import placeholders, wrong_placeholders
+
     problems: list[Problem] = []
     for source, found in _sources(root):
         po = catalog_path(root, lang, source.name)
@@ -251,6 +280,11 @@ def lint(root: Path, lang: str) -> list[Problem]:
         for message in found:
             entry = entries.get(message.text)
             if entry is not None and entry.msgstr and not entry.fuzzy:
+                wrong = wrong_placeholders(message.text, entry.msgstr) if message.comment == CHECK_REASON else []
+                if wrong:
+                    problems.append(Problem(source, message.line, f"the {NAMES.get(lang, lang)} translation of this "
+                                            f"check reason uses {', '.join(wrong)}, which the check does not print; "
+                                            f"use only {', '.join(placeholders(message.text)) or 'no $ values'} in {where}"))
                 continue
             if entry is not None and entry.fuzzy:
                 said = f"stale {NAMES.get(lang, lang)} translation (marked fuzzy): check it and clear the flag in {where}"
@@ -286,9 +320,14 @@ def update(root: Path, lang: str) -> list[Path]:
             "Project-Id-Version": "celery-tutor lessons", "Language": lang,
             "MIME-Version": "1.0", "Content-Type": "text/plain; charset=UTF-8", "Content-Transfer-Encoding": "8bit",
         }
+        added: dict[str, object] = {}
         for message in found:
+            if message.text in added:  # the same words twice in a file: one entry, both places
+                added[message.text].occurrences.append((source.name, str(message.line)))
+                continue
             entry = polib.POEntry(msgid=message.text, msgstr="", comment=message.comment,
                                   occurrences=[(source.name, str(message.line))])
+            added[message.text] = entry
             kept = entries.get(message.text)
             if kept is not None:
                 entry.msgstr, entry.flags = kept.msgstr, list(kept.flags)
