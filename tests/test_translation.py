@@ -212,3 +212,28 @@ def test_a_failed_check_in_a_real_node_gives_its_reason_in_chinese(lab):
     assert result.reason == "预期 celery-1 上有 /root/tasks.py，但没有这个文件"
     english = StepRunner(lab).check(_parse_course(LESSONS).step("tasks-code/write"), retries=False)
     assert english.reason == "expected /root/tasks.py on celery-1, but there is no such file"
+
+
+def test_the_course_cache_keys_on_the_language_and_the_catalogs_bytes(tmp_path):
+    from celery_tutor.course.cache import cached
+
+    root, directory = _copy(tmp_path), tmp_path / "cache"
+    calls = []
+
+    def load(lang):
+        return lambda path: calls.append(lang) or _parse_course(path, lang)
+
+    english = cached(root, directory, load("en"))
+    chinese = cached(root, directory, load("zh"), "zh")
+    assert english.lesson("celery-install").title == "Install pip and Celery"
+    assert chinese.lesson("celery-install").title == "安装 pip 和 Celery"
+    assert cached(root, directory, load("zh"), "zh").lesson("celery-install").title == "安装 pip 和 Celery"
+    assert calls == ["en", "zh"]  # the second Chinese load came from the cache
+
+    po = catalog_path(root, "zh", "1-3-celery.md")
+    catalog = polib.pofile(str(po))
+    catalog.find("Install pip and Celery").msgstr = "安装 pip 与 Celery"
+    catalog.save()
+    assert cached(root, directory, load("zh"), "zh").lesson("celery-install").title == "安装 pip 与 Celery"
+    assert cached(root, directory, load("en")).lesson("celery-install").title == "Install pip and Celery"
+    assert calls == ["en", "zh", "zh"]  # the catalog's edit is seen; English did not depend on it
