@@ -49,6 +49,7 @@ def _lab_commands(lab: argparse.ArgumentParser) -> None:
     def action(name: str, text: str, **kwargs) -> argparse.ArgumentParser:
         made = actions.add_parser(name, help=text, description=text, helped_by="celery-tutor lab", **kwargs)
         _lab_option(made)
+        _lang_option(made)
         return made
 
     action("build", "build the lab image (and its base, if no registry has it)")
