@@ -20,7 +20,8 @@ def _key(root: Path, lang: str = "en") -> str | None:
     digest = hashlib.sha256(f"{sys.version}\0{root.resolve()}\0{lang}\0".encode())
     catalogs = sorted((root / "locale" / lang).glob("*.po")) if lang != "en" else []
     try:
-        for path in sorted(_PARSER.glob("*.py")) + sorted(_PARSER.glob("*.sh")) + sorted(root.glob("*.md")) + [root / "course.yaml"] + catalogs:
+        parser = sorted(_PARSER.glob("*.py")) + sorted(_PARSER.glob("*.sh"))  # the check helpers' reasons too
+        for path in parser + sorted(root.glob("*.md")) + [root / "course.yaml"] + catalogs:
             digest.update(f"{path.name}\0".encode())
             digest.update(path.read_bytes())
     except OSError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,10 +116,6 @@ def catalog_path(root: Path, lang: str, name: str) -> Path:
     return root / LOCALE_DIR / lang / (Path(name).stem + ".po")
 
 
-def catalog_files(root: Path, lang: str) -> list[Path]:
-    return sorted((root / LOCALE_DIR / lang).glob("*.po"))
-
-
 def _read(path: Path):
     import polib
 
@@ -156,10 +153,11 @@ def _reasons(step, table: dict[str, str]) -> dict[str, str]:
     return {template: text for template, text in table.items() if template in own or template in _helper_templates()}
 
 
-def _helper_templates() -> set[str]:
+@functools.lru_cache(maxsize=1)
+def _helper_templates() -> frozenset[str]:
     from celery_tutor.course.check_messages import templates
 
-    return {template for _, template in templates(HELPERS.read_text(encoding="utf-8"))}
+    return frozenset(template for _, template in templates(HELPERS.read_text(encoding="utf-8")))
 
 
 def _graft(english: Lesson, translated: Lesson, table: dict[str, str]) -> Lesson | None:
@@ -183,7 +181,7 @@ def _graft(english: Lesson, translated: Lesson, table: dict[str, str]) -> Lesson
 def translate_lesson(english: Lesson, lang: str) -> tuple[Lesson, list[Problem]]:
     """`english` in `lang`, every untranslated text left in English; a translation that would change the lesson's
     blocks is not used at all, and said."""
-    from celery_tutor.course.loader import read_text
+    from celery_tutor.course.loader import course_nodes, read_text
     from celery_tutor.course.parser import parse_lesson
 
     root = english.path.parent
@@ -194,8 +192,6 @@ def translate_lesson(english: Lesson, lang: str) -> tuple[Lesson, list[Problem]]
     text, problem = read_text(english.path)
     if problem:
         return english, [problem]
-    from celery_tutor.course.loader import course_nodes
-
     table = _current(catalog)
     translated, problems = parse_lesson(english.path, apply(text, messages(text), table.get), course_nodes(root))
     helpers = _current(_read(catalog_path(root, lang, HELPERS.name)))
@@ -243,9 +239,8 @@ def course_messages(root: Path) -> list[Message]:
 
 def _sources(root: Path) -> list[tuple[Path, list[Message]]]:
     """Each English file of the course with its messages: course.yaml first, then the lessons."""
-    from celery_tutor.course.loader import COURSE_FILE, read_text
-
     from celery_tutor.course.check_messages import templates
+    from celery_tutor.course.loader import COURSE_FILE, read_text
 
     found = [(root / COURSE_FILE, course_messages(root))] if (root / COURSE_FILE).is_file() else []
     found.append((HELPERS, [Message(template, number + 1, -1, -1, comment=CHECK_REASON)
