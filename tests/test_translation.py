@@ -237,3 +237,29 @@ def test_the_course_cache_keys_on_the_language_and_the_catalogs_bytes(tmp_path):
     assert cached(root, directory, load("zh"), "zh").lesson("celery-install").title == "安装 pip 与 Celery"
     assert cached(root, directory, load("en")).lesson("celery-install").title == "Install pip and Celery"
     assert calls == ["en", "zh", "zh"]  # the catalog's edit is seen; English did not depend on it
+
+
+@pytest.mark.lab
+def test_the_tutor_in_chinese_gives_a_failed_checks_reason_in_chinese(lab, tmp_path):
+    import asyncio
+
+    from app.tutor_helpers import SIZE, bar, check, on_step, wait_for
+    from celery_tutor.app import make_app
+    from celery_tutor.app.progress import ProgressView
+    from celery_tutor.steps.progress import SavedProgress
+
+    lab.start_node("celery-1")  # and no /root/tasks.py in it
+    saved = SavedProgress(path=None)  # type: ignore[arg-type]
+    saved.current = "tasks-code/write"
+    app = make_app(_parse_course(LESSONS, "zh"), lambda: lab, lab_name=lab.name, progress=ProgressView(saved),
+                   log_dir=tmp_path / "log", status_interval=2.0, crash_on_error=True)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.runner is not None, 60, "the lab to connect")
+            await on_step(pilot, app, "tasks-code/write")
+            assert "编写 tasks.py" in app.main.lesson_view.current_view.shown_text
+            assert not await check(pilot, app)
+            assert "预期 celery-1 上有 /root/tasks.py，但没有这个文件" in bar(app), bar(app)
+
+    asyncio.run(scenario())
