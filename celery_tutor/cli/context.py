@@ -9,8 +9,15 @@ from celery_tutor.paths import lessons_dir
 VERIFY_LAB = "celery-tutor-verify"
 
 
+def language(args) -> str:
+    """--lang (before or after the command), else the locale's language."""
+    from celery_tutor.language import choose
+
+    return choose(getattr(args, "lang", None))
+
+
 def course(args) -> Course:
-    return load_course(args.lessons)
+    return load_course(args.lessons, language(args))
 
 
 def lab_name(args) -> str:

@@ -28,6 +28,17 @@ def whole(what: str, low: int, high: int | None = None):
     return parse
 
 
+def language(text: str) -> str:
+    """--lang: one of the course's languages."""
+    from celery_tutor.language import LANGUAGES
+
+    code = text.strip().lower().replace("-", "_").split("_")[0]
+    if code not in LANGUAGES:
+        raise UsageError(f"--lang {text}: no such language; give one of: "
+                         f"{', '.join(f'{k} ({v})' for k, v in LANGUAGES.items())}")
+    return code
+
+
 def lessons_folder(text: str) -> Path:
     """--lessons: a lessons directory this user can read, refused before anything is loaded from it."""
     path = Path(text)

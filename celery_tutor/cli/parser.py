@@ -10,6 +10,7 @@ from celery_tutor.cli import options
 from celery_tutor.cli.errors import UsageError
 from celery_tutor.cli.render import err
 
+LANG_HELP = "the course's language: en or zh (简体中文) (default: the locale's, LANGUAGE/LC_ALL/LANG)"
 LAB_HELP = "lab name, prefixing its containers (default: $CELERY_TUTOR_LAB or celery-tutor)"
 
 
@@ -33,6 +34,11 @@ def _lab_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--lab", type=options.lab_name, default=argparse.SUPPRESS, metavar="NAME", help=LAB_HELP)
 
 
+def _lang_option(command: argparse.ArgumentParser) -> None:
+    # SUPPRESS, as --lab: unless given after the command, the tutor's own --lang (before it) stands.
+    command.add_argument("--lang", type=options.language, default=argparse.SUPPRESS, metavar="LANG", help=LANG_HELP)
+
+
 def _isolated_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--isolated", action="store_true", help="give the lab no route outside its own network")
 
@@ -43,6 +49,7 @@ def _lab_commands(lab: argparse.ArgumentParser) -> None:
     def action(name: str, text: str, **kwargs) -> argparse.ArgumentParser:
         made = actions.add_parser(name, help=text, description=text, helped_by="celery-tutor lab", **kwargs)
         _lab_option(made)
+        _lang_option(made)
         return made
 
     action("build", "build the lab image (and its base, if no registry has it)")
@@ -70,6 +77,7 @@ def build() -> Parser:
                         help="a lessons directory other than the shipped one")
     parser.add_argument("--engine", metavar="URL", help="the Docker engine to use (default: DOCKER_HOST or the local one)")
     parser.add_argument("--lab", type=options.lab_name, metavar="NAME", help=LAB_HELP + "; before or after COMMAND")
+    parser.add_argument("--lang", type=options.language, metavar="LANG", help=LANG_HELP + "; before or after COMMAND")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     start = commands.add_parser("start", help="open the tutor (the default)")
@@ -82,6 +90,9 @@ def build() -> Parser:
 
     lint = commands.add_parser("lint", help="check lesson files; prints file:line: message per problem")
     lint.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    lint.add_argument("--update", action="store_true",
+                      help="with --lang: write the language's catalogs anew from the English lessons (new texts "
+                           "added untranslated, changed ones marked fuzzy), then lint")
 
     lab = commands.add_parser("lab", help="manage the lab's containers",
                               description="build | up [--at STEP] | status | down [--all] | reset [--at STEP] | "
@@ -118,6 +129,8 @@ def build() -> Parser:
     _lab_option(doctor)
     doctor.add_argument("--labs", type=options.whole("a number of labs", 1), default=1, metavar="N",
                         help="how many labs the machine should hold")
+    for command in commands.choices.values():
+        _lang_option(command)
     return parser
 
 

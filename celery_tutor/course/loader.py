@@ -152,21 +152,26 @@ def _check_course(root: Path) -> tuple[Course | None, list[Problem], list[Lesson
     return Course(title=data["title"], nodes=list(nodes), sections=sections, root=root), problems, list(by_id.values())
 
 
-def load_course(root: Path | None = None) -> Course:
-    """The course in `root` (the shipped lessons by default); raises LessonError listing every problem."""
+def load_course(root: Path | None = None, lang: str = "en") -> Course:
+    """The course in `root` (the shipped lessons by default) in language `lang` (each text with no current
+    translation in English); raises LessonError listing every problem of the English lessons."""
     from celery_tutor.course.cache import cached
     from celery_tutor.paths import cache_dir, lessons_dir
 
     root = Path(root) if root else lessons_dir()
     if not root.is_dir():
         raise LessonError([Problem(root, 1, "no such lessons directory")])
-    return cached(root, cache_dir(), _parse_course)
+    return cached(root, cache_dir(), lambda root: _parse_course(root, lang), lang)
 
 
-def _parse_course(root: Path) -> Course:
+def _parse_course(root: Path, lang: str = "en") -> Course:
     course, problems = check_course(root)
     if course is None:
         raise LessonError(problems)
+    if lang != "en":
+        from celery_tutor.course.translation import translate_course
+
+        course = translate_course(course, lang)
     return course
 
 

@@ -71,6 +71,8 @@ class Step:
     # Every tutor block (checks and hints too) with the lines it spans in `markdown`, from its opening fence to
     # the line after its closing one: what the app replaces with captions or leaves out, without parsing again.
     fences: list[tuple[int, int, Block]] = field(default_factory=list, repr=False)
+    # The reasons its checks may print (their English templates) in the course's language: empty in English.
+    reasons: dict[str, str] = field(default_factory=dict, repr=False)
     lesson: Lesson | None = field(default=None, repr=False, compare=False)
 
     @property

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from celery_tutor.course.model import Block, Step
+from celery_tutor.course.check_messages import translate
 from celery_tutor.steps.check import CheckResult, WaitCallback, judge_patterns, judge_script, retry
 from celery_tutor.lab.docker_engine import CONNECTION_ERRORS, engine_lost
 from celery_tutor.lab.errors import LabError
@@ -195,11 +196,16 @@ class StepRunner:
         started = time.monotonic()
         self.cancel.clear()
         result = CheckResult(True, "")
+        if step.reasons and on_wait:  # the reason between tries in the course's language too
+            told = on_wait
+            on_wait = lambda number, tries, delay, reason: told(number, tries, delay, translate(reason, step.reasons))
         for block in step.checks:
             result = self.check_block(block, retries, on_wait)
             if not result.passed:
                 break
         result.seconds = time.monotonic() - started
+        if step.reasons:  # the script printed English; the learner reads the course's language
+            result.reason = translate(result.reason, step.reasons)
         return result
 
     def interrupt(self) -> None:
