@@ -1,0 +1,491 @@
+"""The map of the lab: its nodes, brokers, queues, HAProxy's servers and Celery workers, read without changing them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+
+from celery_tutor.lab.lab import Lab
+
+NODE_SECONDS = 4.0  # one node's look at its own processes and ports; a node that takes longer is shown as silent
+BROKER_SECONDS = 5.0  # one broker's answer about its cluster and queues
+BUDGET_SECONDS = 12.0  # the whole map: past it, brokers not asked yet are shown as not answering
+
+# What a node reports about itself, one fact a line, in bash alone: no Python, no Erlang VM, no file written.
+# It runs from the environment (bash -c 'eval "$MAP_PROBE"'), so that the lessons' `pgrep -f`/`pkill -f` patterns
+# never match the map's own processes.
+_NODE_SCRIPT = r'''
+echo "host $(</proc/sys/kernel/hostname)"
+[ -x /usr/sbin/rabbitmq-server ] && echo "rabbitmq installed"
+for f in /proc/net/tcp /proc/net/tcp6; do
+  [ -r "$f" ] || continue
+  while read -r _ local _ st _; do
+    [ "$st" = 0A ] && [ "${local##*:}" = 1628 ] && { echo "amqp listening"; break 2; }
+  done < "$f"
+done
+declare -A worker
+for p in /proc/[0-9]*; do
+  pid=${p#/proc/}
+  mapfile -d '' -t argv < "$p/cmdline" 2>/dev/null || continue
+  [ ${#argv[@]} -gt 0 ] || continue
+  line=" ${argv[*]} "
+  case "${argv[0]##*/}" in
+    beam.smp) [[ $line == *" -s rabbit boot "* ]] && echo "rabbitmq vm $pid" ;;
+    haproxy) echo "haproxy $pid $(IFS=$'\t'; echo "${argv[*]}")" ;;
+  esac
+  if [[ $line == *celery* && $line == *" worker "* ]]; then
+    read -r stat < "$p/stat"; stat=${stat##*) }; set -- $stat
+    worker[$pid]="$2"$'\t'"$(IFS=$'\t'; echo "${argv[*]}")"
+  fi
+done
+for pid in "${!worker[@]}"; do
+  parent=${worker[$pid]%%$'\t'*}
+  [ -n "${worker[$parent]}" ] && continue  # a pool process of a worker listed already
+  echo "worker $pid ${worker[$pid]#*$'\t'}"
+  for fd in 1 2; do echo "worker-log $pid $(readlink "/proc/$pid/fd/$fd" 2>/dev/null)"; done
+done
+exit 0
+'''
+
+# A worker's log, from its end back to its last banner: the queues it consumes and whether it said it is ready.
+_WORKER_LOG_SCRIPT = r'''
+tac -- "$MAP_LOG" 2>/dev/null | awk '/ready\.[[:space:]]*$/ { print "ready" } /^[[:space:]]*\.> / { print "queue", $2 }
+  /\[queues\]/ { exit }' | head -n 100
+'''
+
+# HAProxy's stats as CSV, over HTTP with bash's /dev/tcp, or from its stats socket with Python where that is
+# all there is: the page and socket the learner's configuration declares, read only.
+_HAPROXY_SCRIPT = r'''
+awk '/^[[:space:]]*(listen|frontend|backend|defaults|global)([[:space:]]|$)/ { if (bind && stats) print "http", bind, uri; bind = ""; stats = 0; uri = "/haproxy?stats" }
+  /^[[:space:]]*bind[[:space:]]/ { bind = $2 } /^[[:space:]]*stats[[:space:]]+(enable|uri)/ { stats = 1 }
+  /^[[:space:]]*stats[[:space:]]+uri[[:space:]]/ { uri = $3 }
+  /^[[:space:]]*stats[[:space:]]+socket[[:space:]]/ { print "socket", $3 }
+  END { if (bind && stats) print "http", bind, uri }' "$MAP_CFG" 2>/dev/null | while read -r kind where uri; do
+  if [ "$kind" = http ]; then
+    port=${where##*:}; host=${where%:*}; host=${host#*@}
+    case "$host" in ''|'*'|0.0.0.0|'::'|'[::]') host=127.0.0.1 ;; esac
+    exec 3<>"/dev/tcp/$host/$port" 2>/dev/null || continue
+    printf 'GET %s;csv HTTP/1.0\r\nHost: localhost\r\n\r\n' "$uri" >&3
+    echo stats; cat <&3; exit 0
+  elif command -v python3 >/dev/null; then
+    python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1]); s.sendall(b"show stat\n")
+data = b""
+while chunk := s.recv(65536): data += chunk
+sys.stdout.write("stats\n" + data.decode())' "$where" 2>/dev/null && exit 0
+  fi
+done
+'''
+
+# One broker's view of its whole cluster, as JSON: evaluated inside the RabbitMQ node by a hidden Erlang node that
+# lives for a fraction of a second. rabbitmqctl would boot Elixir and the CLI as well: 0.6 s of CPU against 0.15.
+_BROKER_EXPRESSION = r'''
+B = fun(A) when is_atom(A) -> atom_to_binary(A, utf8); (X) -> X end,
+Running = rabbit_mnesia:cluster_nodes(running),
+Items = [messages_ready, messages_unacknowledged, consumers, leader, members, online],
+Queue = fun(Q) ->
+  Type = amqqueue:get_type(Q),
+  Home = amqqueue:qnode(Q),
+  Info = case Type =/= rabbit_classic_queue orelse lists:member(Home, Running) of
+           true -> case rpc:call(Home, rabbit_amqqueue, info, [Q, Items], 2000) of Said when is_list(Said) -> Said; _ -> [] end;
+           false -> [] end,
+  Get = fun(K, D) -> case lists:keyfind(K, 1, Info) of {K, V} when V =/= '' -> V; _ -> D end end,
+  Mirrors = case Type of
+              rabbit_classic_queue -> case amqqueue:get_slave_pids(Q) of L when is_list(L) -> [node(P) || P <- L]; _ -> [] end;
+              _ -> [] end,
+  Members = Get(members, [Home | Mirrors]),
+  #{<<"vhost">> => amqqueue:get_vhost(Q), <<"name">> => element(4, amqqueue:get_name(Q)),
+    <<"type">> => B(Type), <<"leader">> => B(Get(leader, Home)), <<"members">> => [B(M) || M <- Members],
+    <<"online">> => [B(M) || M <- Get(online, [M || M <- Members, lists:member(M, Running)])],
+    <<"ready">> => Get(messages_ready, null), <<"unacked">> => Get(messages_unacknowledged, null),
+    <<"consumers">> => Get(consumers, null)}
+end,
+{Views, _} = rpc:multicall(Running, rabbit_node_monitor, partitions, [], 2000),
+rabbit_json:encode(#{<<"node">> => B(node()), <<"members">> => [B(N) || N <- rabbit_mnesia:cluster_nodes(all)],
+  <<"disc">> => [B(N) || N <- rabbit_mnesia:cluster_nodes(disc)], <<"running">> => [B(N) || N <- Running],
+  <<"partitions">> => lists:usort([B(N) || V <- Views, is_list(V), N <- V]),
+  <<"connections">> => [B(node(P)) || P <- rabbit_networking:connections()],
+  <<"queues">> => [Queue(Q) || Q <- rabbit_amqqueue:list()]}).
+'''
+
+# The hidden node: it reads the node's own cookie (as root, through HOME), asks, prints, halts, and writes no crash
+# dump (ERL_CRASH_DUMP_SECONDS=0) even when the broker goes away under it.
+_BROKER_SCRIPT = r'''
+HOME=/var/lib/rabbitmq ERL_CRASH_DUMP_SECONDS=0 exec erl -noshell -hidden -sname "map-$$" -eval '
+try
+  {ok, T, _} = erl_scan:string(os:getenv("MAP_EXPR")), {ok, E} = erl_parse:parse_exprs(T),
+  case rpc:call(list_to_atom(os:getenv("MAP_BROKER")), erl_eval, exprs, [E, []], 4000) of
+    {value, V, _} -> io:put_chars([V, $\n]), erlang:halt(0);
+    Other -> io:format("~0p~n", [Other]), erlang:halt(3)
+  end
+catch C:R -> io:format("~0p~n", [{C, R}]), erlang:halt(4)
+end.'
+'''
+
+
+@dataclass
+class NodeView:
+    name: str  # the node's name in the course, celery-1
+    container: str  # the container's state: running, exited, ..., absent, or unknown when the engine did not say
+    rabbitmq: str  # absent (not installed), down, stopped (its VM runs, the application does not), up, unknown
+    type: str | None = None  # disc or ram, once the node belongs to a cluster a broker answered for
+    cluster: list[str] = field(default_factory=list)  # the members of its cluster (itself alone: a lone broker)
+    running: bool = False  # whether its cluster counts it as running
+    partitions: list[str] = field(default_factory=list)  # the nodes this one reports as cut off
+    connections: int | None = None  # client connections served by this node
+    problem: str = ""  # why something is not known, e.g. the node did not answer in time
+
+
+@dataclass
+class QueueView:
+    name: str
+    type: str  # classic, quorum or stream
+    leader: str  # the node that holds (classic) or leads (quorum) the queue
+    members: list[str]
+    online: list[str]
+    messages: int | None  # ready + unacked; None when the queue's node cannot be asked
+    consumers: int | None
+    ready: int | None = None
+    unacked: int | None = None
+    vhost: str = "/"
+
+
+@dataclass
+class HAProxyServer:
+    server: str
+    status: str  # as HAProxy says it: UP, DOWN, UP 1/3 (going down), DOWN 1/2 (coming up), MAINT, no check
+    node: str = ""  # the node HAProxy runs on
+    proxy: str = ""  # the proxy (listen section) the server belongs to
+    sessions: int | None = None  # connections HAProxy holds to it now
+
+
+@dataclass
+class WorkerView:
+    node: str
+    name: str  # celery@celery-2, or what -n/--hostname says
+    queues: list[str]  # from -Q, else from the queues its banner lists; empty when neither says
+    ready: bool = False  # its log says `... ready.` after its last banner
+    pid: int = 0
+    app: str = ""  # what -A names
+
+
+@dataclass
+class LabMap:
+    lab: str
+    nodes: list[NodeView] = field(default_factory=list)
+    queues: list[QueueView] = field(default_factory=list)
+    haproxy: list[HAProxyServer] = field(default_factory=list)
+    workers: list[WorkerView] = field(default_factory=list)
+    taken_at: float = 0.0  # time.time() when the probe started
+    seconds: float = 0.0  # how long the probe took
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def node(self, name: str) -> NodeView | None:
+        return next((node for node in self.nodes if node.name == name), None)
+
+    def queue(self, name: str) -> QueueView | None:
+        return next((queue for queue in self.queues if queue.name == name), None)
+
+
+# --- running things in the nodes ------------------------------------------------------------------------------
+
+def _run(lab: Lab, container: str, script: str, seconds: float, env: dict[str, str] | None = None) -> tuple[int | None, str]:
+    """One short exec, bounded by coreutils' timeout in the container; (exit code, stdout). Node.exec would stream
+    and poll the engine four times a second, and writes a pid file the map has no use for."""
+    api = lab.client.api
+    exec_id = api.exec_create(container, ["timeout", "-k", "1", f"{seconds:g}", "bash", "-c", 'eval "$MAP_PROBE"'],
+                              environment={"MAP_PROBE": script, **(env or {})}, workdir="/")["Id"]
+    out, _ = api.exec_start(exec_id, demux=True)
+    return api.exec_inspect(exec_id)["ExitCode"], (out or b"").decode("utf-8", "replace")
+
+
+def _bounded(calls: dict[str, callable], seconds: float) -> dict[str, object]:
+    """Run the calls in threads at once; a result, an exception, or None for each call that did not end in time.
+    The engine's socket has its own 60 s timeout: a thread left waiting on it ends by itself, the map does not wait."""
+    results: dict[str, object] = {}
+
+    def one(key, call):
+        try:
+            results[key] = call()
+        except Exception as exc:  # the node went away, the engine refused: shown, never raised
+            results[key] = exc
+
+    threads = [threading.Thread(target=one, args=item, daemon=True, name=f"map-{item[0]}") for item in calls.items()]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + seconds
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return {key: results.get(key) for key in calls}
+
+
+def _short(lab: Lab, rabbit_node: str) -> str:
+    """rabbit@celery-1 is celery-1 on the map; a node named otherwise keeps its full name."""
+    prefix, _, host = rabbit_node.partition("@")
+    return host if prefix == "rabbit" and host in lab.node_names else rabbit_node
+
+
+# --- parsing what the nodes said ------------------------------------------------------------------------------
+
+@dataclass
+class _NodeFacts:
+    host: str = ""
+    installed: bool = False
+    vm: bool = False
+    listening: bool = False
+    haproxy: list[list[str]] = field(default_factory=list)  # argv of each HAProxy process
+    workers: dict[int, list[str]] = field(default_factory=dict)  # pid: argv
+    logs: dict[int, list[str]] = field(default_factory=dict)  # pid: files its stdout and stderr go to
+
+
+def _parse_node(output: str) -> _NodeFacts:
+    facts = _NodeFacts()
+    for line in output.splitlines():
+        key, _, rest = line.partition(" ")
+        if key == "host":
+            facts.host = rest.strip()
+        elif line == "rabbitmq installed":
+            facts.installed = True
+        elif line.startswith("rabbitmq vm "):
+            facts.vm = True
+        elif line == "amqp listening":
+            facts.listening = True
+        elif key in ("haproxy", "worker", "worker-log"):
+            pid, _, args = rest.partition(" ")
+            if not pid.isdigit():
+                continue
+            if key == "haproxy":
+                facts.haproxy.append(args.split("\t"))
+            elif key == "worker":
+                facts.workers[int(pid)] = args.split("\t")
+            elif args.startswith("/") and not args.startswith(("/dev/", "/proc/")):
+                facts.logs.setdefault(int(pid), []).append(args)
+    return facts
+
+
+def _option(argv: list[str], *names: str) -> str | None:
+    """The value of -Q/--queues style options, whichever way they are written (-Q a, -Qa, --queues=a, --queues a)."""
+    for index, arg in enumerate(argv):
+        for name in names:
+            if arg == name and index + 1 < len(argv):
+                return argv[index + 1]
+            if name.startswith("--") and arg.startswith(name + "="):
+                return arg[len(name) + 1:]
+            if not name.startswith("--") and arg.startswith(name) and len(arg) > len(name):
+                return arg[len(name):]
+    return None
+
+
+def _worker_name(argv: list[str], host: str) -> str:
+    """Celery's own rule: -n/--hostname, %h the host name, %n its first part; no @ means celery's default prefix."""
+    name = _option(argv, "-n", "--hostname") or "celery@%h"
+    name = name.replace("%h", host).replace("%n", host.split(".")[0]).replace("%d", "")
+    return name if "@" in name else f"{name}@{host}"
+
+
+def _logfile(argv: list[str], name: str) -> str | None:
+    """--logfile/-f as `celery multi` passes it, %n being the part of the name before the @, %I empty for the main
+    process."""
+    path = _option(argv, "--logfile", "-f")
+    if not path:
+        return None
+    return path.replace("%n", name.split("@")[0]).replace("%I", "").replace("%i", "0").replace("%h", name)
+
+
+def _stats_csv(output: str) -> str:
+    """The CSV out of what the stats script printed: a socket's answer as it is, or an HTTP response, whose
+    body HAProxy sends chunked even to an HTTP/1.0 request."""
+    payload = output.partition("stats\n")[2]
+    if not payload.startswith("HTTP/"):
+        return payload
+    head, _, body = payload.partition("\r\n\r\n")
+    if "transfer-encoding: chunked" not in head.lower():
+        return body
+    text, rest = [], body
+    while rest:
+        size, _, rest = rest.partition("\r\n")
+        try:
+            length = int(size.split(";")[0], 16)
+        except ValueError:
+            break
+        if length == 0:
+            break
+        text.append(rest[:length])
+        rest = rest[length + 2:]
+    return "".join(text)
+
+
+def _parse_haproxy_csv(text: str, node: str) -> list[HAProxyServer]:
+    text = text.lstrip("# ")
+    servers = []
+    for row in csv.DictReader(io.StringIO(text)):
+        name, proxy = row.get("svname") or "", row.get("pxname") or ""
+        if not name or name in ("FRONTEND", "BACKEND") or proxy == "stats":
+            continue
+        sessions = row.get("scur") or ""
+        servers.append(HAProxyServer(name, (row.get("status") or "").strip(), node, proxy,
+                                     int(sessions) if sessions.isdigit() else None))
+    return servers
+
+
+_QUEUE_TYPES = {"rabbit_classic_queue": "classic", "rabbit_quorum_queue": "quorum", "rabbit_stream_queue": "stream"}
+
+
+def _count(value) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+# --- the probe ------------------------------------------------------------------------------------------------
+
+def read_map(lab: Lab) -> LabMap:
+    """The lab as it is now. Never raises and never waits much past BUDGET_SECONDS: what cannot be read is
+    shown as such (a node's `problem`, `unknown` states)."""
+    started = time.monotonic()
+    found = LabMap(lab.name, taken_at=time.time())
+    try:
+        statuses = {status.name: status for status in lab.status()}
+    except Exception as exc:
+        reason = f"the Docker engine did not answer ({type(exc).__name__})"
+        found.nodes = [NodeView(name, "unknown", "unknown", problem=reason) for name in lab.node_names]
+        found.seconds = time.monotonic() - started
+        return found
+
+    views: dict[str, NodeView] = {}
+    running: dict[str, str] = {}  # node: container name
+    for name in lab.node_names:
+        status = statuses.get(name)
+        state = status.state if status else "absent"
+        views[name] = NodeView(name, state, "down")
+        if state == "running":
+            running[name] = status.container
+
+    said = _bounded({name: (lambda c=container: _run(lab, c, _NODE_SCRIPT, NODE_SECONDS))
+                     for name, container in running.items()}, NODE_SECONDS + 2)
+    facts: dict[str, _NodeFacts] = {}
+    for name, answer in said.items():
+        view = views[name]
+        if not isinstance(answer, tuple) or answer[0] != 0:
+            view.rabbitmq = "unknown"
+            view.problem = _silence(answer, NODE_SECONDS)
+            continue
+        facts[name] = _parse_node(answer[1])
+        node_facts = facts[name]
+        view.rabbitmq = ("up" if node_facts.listening and node_facts.vm else
+                         "stopped" if node_facts.vm else "down" if node_facts.installed else "absent")
+
+    # Workers' logs and HAProxy's stats, each one more exec on the node concerned, all at once.
+    extra: dict[str, callable] = {}
+    names: dict[tuple[str, int], str] = {}
+    for name, node_facts in facts.items():
+        host = node_facts.host or name
+        for pid, argv in node_facts.workers.items():
+            names[(name, pid)] = _worker_name(argv, host)
+            log = _logfile(argv, names[(name, pid)]) or next(iter(node_facts.logs.get(pid, [])), None)
+            if log:
+                extra[f"log {name} {pid}"] = (lambda c=running[name], path=log:
+                                               _run(lab, c, _WORKER_LOG_SCRIPT, 2, {"MAP_LOG": path}))
+        for index, argv in enumerate(node_facts.haproxy):
+            config = _option(argv, "-f")
+            if config:
+                extra[f"haproxy {name} {index}"] = (lambda c=running[name], path=config:
+                                                     _run(lab, c, _HAPROXY_SCRIPT, 3, {"MAP_CFG": path}))
+
+    brokers = [name for name in lab.node_names if views[name].rabbitmq == "up"]
+    extra_results: dict[str, object] = {}
+    extra_thread = threading.Thread(target=lambda: extra_results.update(_bounded(extra, 5)), daemon=True)
+    extra_thread.start()
+    _ask_brokers(lab, found, views, running, brokers, facts, started)
+    extra_thread.join(max(0.0, 6 - (time.monotonic() - started)))
+
+    for name, node_facts in facts.items():
+        for pid, argv in sorted(node_facts.workers.items()):
+            queues = _option(argv, "-Q", "--queues")
+            log = extra_results.get(f"log {name} {pid}")
+            lines = log[1].splitlines() if isinstance(log, tuple) else []
+            from_log = [line.split(" ", 1)[1] for line in lines if line.startswith("queue ")]
+            found.workers.append(WorkerView(
+                name, names[(name, pid)], queues.split(",") if queues else sorted(set(from_log)),
+                "ready" in lines, pid, _option(argv, "-A", "--app") or ""))
+        for index, _ in enumerate(node_facts.haproxy):
+            answer = extra_results.get(f"haproxy {name} {index}")
+            if isinstance(answer, tuple):
+                found.haproxy.extend(_parse_haproxy_csv(_stats_csv(answer[1]), name))
+            if found.haproxy:
+                break  # a master and its worker process serve the same stats
+    found.nodes = [views[name] for name in lab.node_names]
+    found.seconds = time.monotonic() - started
+    return found
+
+
+def _silence(answer, seconds: float) -> str:
+    if answer is None:
+        return f"no answer within {seconds:g} s"
+    if isinstance(answer, Exception):
+        return f"cannot be asked ({str(answer).splitlines()[0][:120] if str(answer) else type(answer).__name__})"
+    code, output = answer
+    return f"no answer within {seconds:g} s" if code in (124, 137) else f"the probe failed (exit {code})"
+
+
+def _ask_brokers(lab: Lab, found: LabMap, views: dict[str, NodeView], running: dict[str, str],
+                 brokers: list[str], facts: dict[str, _NodeFacts], started: float) -> None:
+    """One hidden Erlang node per cluster: the first broker that answers speaks for every node its cluster runs;
+    a broker of its own (the shovel lesson's celery-3) is asked on its own."""
+    covered: set[str] = set()
+    seen_queues: set[tuple] = set()
+    for name in brokers:
+        if name in covered:
+            continue
+        if time.monotonic() - started > BUDGET_SECONDS:
+            views[name].problem = "not asked: the map ran out of time"
+            continue
+        host = facts[name].host or name
+        env = {"MAP_EXPR": _BROKER_EXPRESSION, "MAP_BROKER": f"rabbit@{host}"}
+        answer = _bounded({name: lambda: _run(lab, running[name], _BROKER_SCRIPT, BROKER_SECONDS, env)},
+                          BROKER_SECONDS + 2)[name]
+        try:
+            view = json.loads(answer[1].strip().splitlines()[-1]) if isinstance(answer, tuple) and answer[0] == 0 else None
+        except (ValueError, IndexError):
+            view = None
+        if not isinstance(view, dict):
+            views[name].problem = "RabbitMQ did not answer: " + (
+                _silence(answer, BROKER_SECONDS) if not isinstance(answer, tuple) or answer[0] != 3
+                else answer[1].strip()[:120])
+            continue
+        members = [_short(lab, node) for node in view.get("members", [])]
+        disc = {_short(lab, node) for node in view.get("disc", [])}
+        up = {_short(lab, node) for node in view.get("running", [])}
+        partitions = [_short(lab, node) for node in view.get("partitions", [])]
+        connections: dict[str, int] = {}
+        for node in view.get("connections", []):
+            connections[_short(lab, node)] = connections.get(_short(lab, node), 0) + 1
+        covered |= up | {name}
+        for member in members:
+            if member not in views:
+                continue
+            node_view = views[member]
+            node_view.type = "disc" if member in disc else "ram"
+            node_view.cluster = sorted(members)
+            node_view.running = member in up
+            node_view.partitions = partitions if member == name else node_view.partitions
+            node_view.connections = connections.get(member, 0) if member in up else None
+        for queue in view.get("queues", []):
+            key = (queue.get("vhost"), queue.get("name"), tuple(sorted(queue.get("members") or [])))
+            if key in seen_queues:
+                continue
+            seen_queues.add(key)
+            ready, unacked = _count(queue.get("ready")), _count(queue.get("unacked"))
+            found.queues.append(QueueView(
+                queue.get("name", "?"), _QUEUE_TYPES.get(queue.get("type"), str(queue.get("type"))),
+                _short(lab, queue.get("leader") or ""), [_short(lab, node) for node in queue.get("members") or []],
+                [_short(lab, node) for node in queue.get("online") or []],
+                ready + unacked if ready is not None and unacked is not None else None,
+                _count(queue.get("consumers")), ready, unacked, queue.get("vhost", "/")))
