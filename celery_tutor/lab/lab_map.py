@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -105,11 +106,14 @@ Queue = fun(Q) ->
     <<"consumers">> => Get(consumers, null)}
 end,
 {Views, _} = rpc:multicall(Running, rabbit_node_monitor, partitions, [], 2000),
+Consumers = try [[element(2, R), element(4, R), B(node(proplists:get_value(channel_pid, C)))]
+                 || V <- rabbit_vhost:list_names(), C <- rabbit_amqqueue:consumers_all(V),
+                    R <- [proplists:get_value(queue_name, C)]] catch _:_ -> [] end,
 rabbit_json:encode(#{<<"node">> => B(node()), <<"members">> => [B(N) || N <- rabbit_mnesia:cluster_nodes(all)],
   <<"disc">> => [B(N) || N <- rabbit_mnesia:cluster_nodes(disc)], <<"running">> => [B(N) || N <- Running],
   <<"partitions">> => lists:usort([B(N) || V <- Views, is_list(V), N <- V]),
   <<"connections">> => [B(node(P)) || P <- rabbit_networking:connections()],
-  <<"queues">> => [Queue(Q) || Q <- rabbit_amqqueue:list()]}).
+  <<"consumers">> => Consumers, <<"queues">> => [Queue(Q) || Q <- rabbit_amqqueue:list()]}).
 '''
 
 # The hidden node: it reads the node's own cookie (as root, through HOME), asks, prints, halts, and writes no crash
@@ -152,6 +156,7 @@ class QueueView:
     ready: int | None = None
     unacked: int | None = None
     vhost: str = "/"
+    consumer_nodes: list[str] = field(default_factory=list)  # the node serving each consumer's connection
 
 
 @dataclass
@@ -422,8 +427,18 @@ def read_map(lab: Lab) -> LabMap:
             if found.haproxy:
                 break  # a master and its worker process serve the same stats
     found.nodes = [views[name] for name in lab.node_names]
+    order = {name: index for index, name in enumerate(lab.node_names)}
+    for queue in found.queues:
+        queue.members.sort(key=lambda node: (order.get(node, len(order)), node))
+        queue.online.sort(key=lambda node: (order.get(node, len(order)), node))
+    found.queues.sort(key=lambda queue: (queue.vhost, _natural(queue.name)))
     found.seconds = time.monotonic() - started
     return found
+
+
+def _natural(name: str) -> list:
+    """celery_delayed_2 before celery_delayed_10."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name)]
 
 
 def _silence(answer, seconds: float) -> str:
@@ -456,6 +471,7 @@ def _ask_brokers(lab: Lab, found: LabMap, views: dict[str, NodeView], running: d
         except (ValueError, IndexError):
             view = None
         if not isinstance(view, dict):
+            views[name].rabbitmq = "unknown"
             views[name].problem = "RabbitMQ did not answer: " + (
                 _silence(answer, BROKER_SECONDS) if not isinstance(answer, tuple) or answer[0] != 3
                 else answer[1].strip()[:120])
@@ -477,6 +493,9 @@ def _ask_brokers(lab: Lab, found: LabMap, views: dict[str, NodeView], running: d
             node_view.running = member in up
             node_view.partitions = partitions if member == name else node_view.partitions
             node_view.connections = connections.get(member, 0) if member in up else None
+        served: dict[tuple, list[str]] = {}
+        for vhost, queue_name, node in view.get("consumers", []):
+            served.setdefault((vhost, queue_name), []).append(_short(lab, node))
         for queue in view.get("queues", []):
             key = (queue.get("vhost"), queue.get("name"), tuple(sorted(queue.get("members") or [])))
             if key in seen_queues:
@@ -488,4 +507,5 @@ def _ask_brokers(lab: Lab, found: LabMap, views: dict[str, NodeView], running: d
                 _short(lab, queue.get("leader") or ""), [_short(lab, node) for node in queue.get("members") or []],
                 [_short(lab, node) for node in queue.get("online") or []],
                 ready + unacked if ready is not None and unacked is not None else None,
-                _count(queue.get("consumers")), ready, unacked, queue.get("vhost", "/")))
+                _count(queue.get("consumers")), ready, unacked, queue.get("vhost", "/"),
+                sorted(served.get((queue.get("vhost"), queue.get("name")), []))))
