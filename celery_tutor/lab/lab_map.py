@@ -38,7 +38,10 @@ for p in /proc/[0-9]*; do
     beam.smp) [[ $line == *" -s rabbit boot "* ]] && echo "rabbitmq vm $pid" ;;
     haproxy) echo "haproxy $pid $(IFS=$'\t'; echo "${argv[*]}")" ;;
   esac
-  if [[ $line == *celery* && $line == *" worker "* ]]; then
+  # A worker is celery's own program (or python running it) with `worker` among its words, not a pgrep naming it.
+  program="${argv[0]##*/} ${argv[1]##*/} ${argv[2]}"
+  if [[ ( $program == "celery "* || $program == python*" celery "* || $program == python*" -m celery" )
+        && $line == *" worker "* ]]; then
     read -r stat < "$p/stat"; stat=${stat##*) }; set -- $stat
     worker[$pid]="$2"$'\t'"$(IFS=$'\t'; echo "${argv[*]}")"
   fi
