@@ -28,7 +28,7 @@ from celery_tutor.lab.docker_engine import connect
 from celery_tutor.lab.lab import Lab
 from celery_tutor.lab.lab_map import LabMap, read_map
 
-console = Console()
+console = Console(width=150)
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -171,9 +171,9 @@ def freshness(lab: Lab, refresh: float) -> list[tuple[str, float | None]]:
         _start_broker(lab, victim)
         _wait_whole(lab)
         stopped = "celery-3"
+        lab.stop_node(stopped)  # docker stop: bash ignores SIGTERM, so 3 s pass before the kill
         event = time.monotonic()
-        lab.stop_node(stopped)
-        rows.append((f"container {stopped} stopped: the map shows it exited",
+        rows.append((f"container {stopped} stopped (from docker stop's return): the map shows it exited",
                      watcher.first(event, lambda m: m.node(stopped).container == "exited")))
         if start.haproxy:
             rows.append(("... and HAProxy's DOWN (a silent address: each check waits its 2 s connect timeout)",

@@ -12,82 +12,13 @@ from dataclasses import asdict, dataclass, field
 
 from celery_tutor.lab.lab import Lab
 
-NODE_SECONDS = 4.0  # one node's look at its own processes and ports; a node that takes longer is shown as silent
+NODE_SECONDS = 4.0  # one node's look at its own processes, ports, worker logs and HAProxy's stats
 BROKER_SECONDS = 5.0  # one broker's answer about its cluster and queues
 BUDGET_SECONDS = 12.0  # the whole map: past it, brokers not asked yet are shown as not answering
 
-# What a node reports about itself, one fact a line, in bash alone: no Python, no Erlang VM, no file written.
-# It runs from the environment (bash -c 'eval "$MAP_PROBE"'), so that the lessons' `pgrep -f`/`pkill -f` patterns
-# never match the map's own processes.
-_NODE_SCRIPT = r'''
-echo "host $(</proc/sys/kernel/hostname)"
-[ -x /usr/sbin/rabbitmq-server ] && echo "rabbitmq installed"
-for f in /proc/net/tcp /proc/net/tcp6; do
-  [ -r "$f" ] || continue
-  while read -r _ local _ st _; do
-    [ "$st" = 0A ] && [ "${local##*:}" = 1628 ] && { echo "amqp listening"; break 2; }
-  done < "$f"
-done
-declare -A worker
-for p in /proc/[0-9]*; do
-  pid=${p#/proc/}
-  mapfile -d '' -t argv < "$p/cmdline" 2>/dev/null || continue
-  [ ${#argv[@]} -gt 0 ] || continue
-  line=" ${argv[*]} "
-  case "${argv[0]##*/}" in
-    beam.smp) [[ $line == *" -s rabbit boot "* ]] && echo "rabbitmq vm $pid" ;;
-    haproxy) echo "haproxy $pid $(IFS=$'\t'; echo "${argv[*]}")" ;;
-  esac
-  # A worker is celery's own program (or python running it) with `worker` among its words, not a pgrep naming it.
-  program="${argv[0]##*/} ${argv[1]##*/} ${argv[2]}"
-  if [[ ( $program == "celery "* || $program == python*" celery "* || $program == python*" -m celery" )
-        && $line == *" worker "* ]]; then
-    read -r stat < "$p/stat"; stat=${stat##*) }; set -- $stat
-    worker[$pid]="$2"$'\t'"$(IFS=$'\t'; echo "${argv[*]}")"
-  fi
-done
-for pid in "${!worker[@]}"; do
-  parent=${worker[$pid]%%$'\t'*}
-  [ -n "${worker[$parent]}" ] && continue  # a pool process of a worker listed already
-  echo "worker $pid ${worker[$pid]#*$'\t'}"
-  for fd in 1 2; do echo "worker-log $pid $(readlink "/proc/$pid/fd/$fd" 2>/dev/null)"; done
-done
-exit 0
-'''
-
-# A worker's log, from its end back to its last banner: the queues it consumes and whether it said it is ready.
-_WORKER_LOG_SCRIPT = r'''
-tac -- "$MAP_LOG" 2>/dev/null | awk '/ready\.[[:space:]]*$/ { print "ready" } /^[[:space:]]*\.> / { print "queue", $2 }
-  /\[queues\]/ { exit }' | head -n 100
-'''
-
-# HAProxy's stats as CSV, over HTTP with bash's /dev/tcp, or from its stats socket with Python where that is
-# all there is: the page and socket the learner's configuration declares, read only.
-_HAPROXY_SCRIPT = r'''
-awk '/^[[:space:]]*(listen|frontend|backend|defaults|global)([[:space:]]|$)/ { if (bind && stats) print "http", bind, uri; bind = ""; stats = 0; uri = "/haproxy?stats" }
-  /^[[:space:]]*bind[[:space:]]/ { bind = $2 } /^[[:space:]]*stats[[:space:]]+(enable|uri)/ { stats = 1 }
-  /^[[:space:]]*stats[[:space:]]+uri[[:space:]]/ { uri = $3 }
-  /^[[:space:]]*stats[[:space:]]+socket[[:space:]]/ { print "socket", $3 }
-  END { if (bind && stats) print "http", bind, uri }' "$MAP_CFG" 2>/dev/null | while read -r kind where uri; do
-  if [ "$kind" = http ]; then
-    port=${where##*:}; host=${where%:*}; host=${host#*@}
-    case "$host" in ''|'*'|0.0.0.0|'::'|'[::]') host=127.0.0.1 ;; esac
-    exec 3<>"/dev/tcp/$host/$port" 2>/dev/null || continue
-    printf 'GET %s;csv HTTP/1.0\r\nHost: localhost\r\n\r\n' "$uri" >&3
-    echo stats; cat <&3; exit 0
-  elif command -v python3 >/dev/null; then
-    python3 -c 'import socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1]); s.sendall(b"show stat\n")
-data = b""
-while chunk := s.recv(65536): data += chunk
-sys.stdout.write("stats\n" + data.decode())' "$where" 2>/dev/null && exit 0
-  fi
-done
-'''
-
-# One broker's view of its whole cluster, as JSON: evaluated inside the RabbitMQ node by a hidden Erlang node that
-# lives for a fraction of a second. rabbitmqctl would boot Elixir and the CLI as well: 0.6 s of CPU against 0.15.
-_BROKER_EXPRESSION = r'''
+# One broker's view of its whole cluster, as JSON, evaluated inside the RabbitMQ node. Queue counts are asked of
+# the node that holds (or leads) each queue, as `rabbitmqctl list_queues` does: another node's counters are stale.
+_BROKER_EXPRESSION = r"""
 B = fun(A) when is_atom(A) -> atom_to_binary(A, utf8); (X) -> X end,
 Running = rabbit_mnesia:cluster_nodes(running),
 Items = [messages_ready, messages_unacknowledged, consumers, leader, members, online],
@@ -117,21 +48,134 @@ rabbit_json:encode(#{<<"node">> => B(node()), <<"members">> => [B(N) || N <- rab
   <<"partitions">> => lists:usort([B(N) || V <- Views, is_list(V), N <- V]),
   <<"connections">> => [B(node(P)) || P <- rabbit_networking:connections()],
   <<"consumers">> => Consumers, <<"queues">> => [Queue(Q) || Q <- rabbit_amqqueue:list()]}).
-'''
+"""
 
-# The hidden node: it reads the node's own cookie (as root, through HOME), asks, prints, halts, and writes no crash
-# dump (ERL_CRASH_DUMP_SECONDS=0) even when the broker goes away under it.
-_BROKER_SCRIPT = r'''
-HOME=/var/lib/rabbitmq ERL_CRASH_DUMP_SECONDS=0 exec erl -noshell -hidden -sname "map-$$" -eval '
+# Asked by a hidden Erlang node that lives a fraction of a second: it reads the node's own cookie (as root,
+# through HOME), asks, prints, halts, and writes no crash dump even when the broker goes away under it.
+# rabbitmqctl would boot Elixir and the whole CLI as well: 0.6 s of CPU against 0.15.
+_ERL_EVAL = r"""
 try
-  {ok, T, _} = erl_scan:string(os:getenv("MAP_EXPR")), {ok, E} = erl_parse:parse_exprs(T),
+  {ok, T, _} = erl_scan:string(os:getenv("MAP_BROKER_EXPR")), {ok, E} = erl_parse:parse_exprs(T),
   case rpc:call(list_to_atom(os:getenv("MAP_BROKER")), erl_eval, exprs, [E, []], 4000) of
     {value, V, _} -> io:put_chars([V, $\n]), erlang:halt(0);
     Other -> io:format("~0p~n", [Other]), erlang:halt(3)
   end
 catch C:R -> io:format("~0p~n", [{C, R}]), erlang:halt(4)
-end.'
-'''
+end."""
+
+_ASK_BROKER = r"""
+ask_broker() {
+  local said code
+  said=$(HOME=/var/lib/rabbitmq ERL_CRASH_DUMP_SECONDS=0 MAP_BROKER="rabbit@$host" timeout -k 1 "$MAP_BROKER_SECONDS" \
+         erl -noshell -hidden -sname "map-$$" -eval "$MAP_ERL_EVAL" 2>&1)
+  code=$?
+  echo "broker-exit $code"
+  echo "broker ${said//$'\n'/ }"
+}
+host=$(</proc/sys/kernel/hostname)
+"""
+
+# What a node reports about itself, one fact a line, in bash alone (no Python, no file written): RabbitMQ
+# installed, its VM, its AMQP port; each Celery worker with the queues and `ready.` of its log's last banner;
+# HAProxy's stats from the page or socket its configuration declares; and, when asked, its broker's view.
+# It runs from the environment (bash -c 'eval "$MAP_PROBE"'), so that the lessons' `pgrep -f`/`pkill -f` patterns
+# never match the map's own processes.
+_NODE_SCRIPT = _ASK_BROKER + r"""
+echo "host $host"
+[ -x /usr/sbin/rabbitmq-server ] && echo "rabbitmq installed"
+listening=""
+for f in /proc/net/tcp /proc/net/tcp6; do
+  [ -r "$f" ] || continue
+  while read -r _ local _ st _; do
+    [ "$st" = 0A ] && [ "${local##*:}" = 1628 ] && { listening=1; echo "amqp listening"; break 2; }
+  done < "$f"
+done
+vm=""
+declare -A worker haproxy
+for p in /proc/[0-9]*; do
+  pid=${p#/proc/}
+  mapfile -d '' -t argv < "$p/cmdline" 2>/dev/null || continue
+  [ ${#argv[@]} -gt 0 ] || continue
+  line=" ${argv[*]} "
+  read -r stat < "$p/stat" 2>/dev/null || continue
+  stat=${stat##*) }; set -- $stat; parent=$2
+  case "${argv[0]##*/}" in
+    beam.smp) [[ $line == *" -s rabbit boot "* ]] && { vm=1; echo "rabbitmq vm $pid"; } ;;
+    haproxy) haproxy[$pid]="$parent"$'\t'"$(IFS=$'\t'; echo "${argv[*]}")" ;;
+  esac
+  # A worker is celery's own program (or python running it) with `worker` among its words, not a pgrep naming it.
+  program="${argv[0]##*/} ${argv[1]##*/} ${argv[2]}"
+  if [[ ( $program == "celery "* || $program == python*" celery "* || $program == python*" -m celery" )
+        && $line == *" worker "* ]]; then
+    worker[$pid]="$parent"$'\t'"$(IFS=$'\t'; echo "${argv[*]}")"
+  fi
+done
+
+worker_log() {  # where a worker logs: its stdout or stderr if a file, else --logfile as `celery multi` gives it
+  local pid=$1 target fd a prev="" name="" log=""
+  shift
+  for fd in 1 2; do
+    target=$(readlink "/proc/$pid/fd/$fd" 2>/dev/null)
+    [[ -f $target && $target != /dev/* ]] && { echo "$target"; return; }
+  done
+  for a in "$@"; do
+    case "$prev" in -n|--hostname) name=$a ;; -f|--logfile) log=$a ;; esac
+    case "$a" in --hostname=*) name=${a#*=} ;; --logfile=*) log=${a#*=} ;; esac
+    prev=$a
+  done
+  [ -n "$log" ] || return
+  name=${name:-celery@%h}; name=${name//%h/$host}
+  log=${log//%n/${name%%@*}}; log=${log//%I/}; log=${log//%h/$host}
+  echo "$log"
+}
+for pid in "${!worker[@]}"; do
+  [ -n "${worker[${worker[$pid]%%$'\t'*}]}" ] && continue  # a pool process of a worker listed already
+  args=${worker[$pid]#*$'\t'}
+  echo "worker $pid $args"
+  IFS=$'\t' read -r -a argv <<< "$args"
+  log=$(worker_log "$pid" "${argv[@]}")
+  [ -n "$log" ] || continue
+  echo "worker-log $pid $log"
+  tac -- "$log" 2>/dev/null | awk -v pid="$pid" '/ready\.[[:space:]]*$/ { print "banner", pid, "ready" }
+    /^[[:space:]]*\.> / { print "banner", pid, "queue", $2 } /\[queues\]/ { exit }' | head -n 100
+done
+
+[ -n "$MAP_BROKER_EXPR" ] && [ -n "$vm" ] && [ -n "$listening" ] && ask_broker
+
+haproxy_stats() {  # HAProxy's CSV over HTTP (bash's /dev/tcp), or from its stats socket with Python
+  awk '/^[[:space:]]*(listen|frontend|backend|defaults|global)([[:space:]]|$)/ {
+         if (bind && stats) print "http", bind, uri; bind = ""; stats = 0; uri = "/haproxy?stats" }
+       /^[[:space:]]*bind[[:space:]]/ { bind = $2 } /^[[:space:]]*stats[[:space:]]+(enable|uri)/ { stats = 1 }
+       /^[[:space:]]*stats[[:space:]]+uri[[:space:]]/ { uri = $3 }
+       /^[[:space:]]*stats[[:space:]]+socket[[:space:]]/ { print "socket", $3 }
+       END { if (bind && stats) print "http", bind, uri }' "$1" 2>/dev/null | while read -r kind where uri; do
+    if [ "$kind" = http ]; then
+      port=${where##*:}; address=${where%:*}; address=${address#*@}
+      case "$address" in ''|'*'|0.0.0.0|'::'|'[::]') address=127.0.0.1 ;; esac
+      exec 3<>"/dev/tcp/$address/$port" 2>/dev/null || continue
+      printf 'GET %s;csv HTTP/1.0\r\nHost: localhost\r\n\r\n' "$uri" >&3
+      echo "stats-from $1"; cat <&3; exit 0
+    elif command -v python3 >/dev/null; then
+      python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1]); s.sendall(b"show stat\n")
+data = b""
+while chunk := s.recv(65536): data += chunk
+sys.stdout.write("stats-from " + sys.argv[2] + "\n" + data.decode())' "$where" "$1" 2>/dev/null && exit 0
+    fi
+  done
+}
+# Last, as its answer runs to the end of the output: one HAProxy's stats (a master and its workers share them).
+for pid in "${!haproxy[@]}"; do
+  [ -n "${haproxy[${haproxy[$pid]%%$'\t'*}]}" ] && continue
+  IFS=$'\t' read -r -a argv <<< "${haproxy[$pid]#*$'\t'}"
+  for ((i = 0; i < ${#argv[@]}; i++)); do
+    [ "${argv[i]}" = -f ] && haproxy_stats "${argv[i+1]}" && break 2
+  done
+done
+exit 0
+"""
+
+_BROKER_SCRIPT = _ASK_BROKER + "ask_broker\n"
 
 
 @dataclass
@@ -250,33 +294,37 @@ class _NodeFacts:
     installed: bool = False
     vm: bool = False
     listening: bool = False
-    haproxy: list[list[str]] = field(default_factory=list)  # argv of each HAProxy process
     workers: dict[int, list[str]] = field(default_factory=dict)  # pid: argv
-    logs: dict[int, list[str]] = field(default_factory=dict)  # pid: files its stdout and stderr go to
+    banners: dict[int, list[str]] = field(default_factory=dict)  # pid: "ready", "queue NAME" from its log
+    broker: tuple[int, str] | None = None  # (exit code, what the broker said) when it was asked
+    stats: str = ""  # HAProxy's stats, as its page or socket answered
 
 
 def _parse_node(output: str) -> _NodeFacts:
     facts = _NodeFacts()
+    output, _, stats = output.partition("\nstats-from ")
+    facts.stats = stats.partition("\n")[2]
+    code = None
     for line in output.splitlines():
         key, _, rest = line.partition(" ")
         if key == "host":
             facts.host = rest.strip()
         elif line == "rabbitmq installed":
             facts.installed = True
-        elif line.startswith("rabbitmq vm "):
+        elif key == "rabbitmq" and rest.startswith("vm "):
             facts.vm = True
         elif line == "amqp listening":
             facts.listening = True
-        elif key in ("haproxy", "worker", "worker-log"):
+        elif key == "broker-exit" and rest.isdigit():
+            code = int(rest)
+        elif key == "broker" and code is not None:
+            facts.broker = (code, rest)
+        elif key in ("worker", "banner"):
             pid, _, args = rest.partition(" ")
-            if not pid.isdigit():
-                continue
-            if key == "haproxy":
-                facts.haproxy.append(args.split("\t"))
-            elif key == "worker":
+            if pid.isdigit() and key == "worker":
                 facts.workers[int(pid)] = args.split("\t")
-            elif args.startswith("/") and not args.startswith(("/dev/", "/proc/")):
-                facts.logs.setdefault(int(pid), []).append(args)
+            elif pid.isdigit():
+                facts.banners.setdefault(int(pid), []).append(args)
     return facts
 
 
@@ -300,19 +348,24 @@ def _worker_name(argv: list[str], host: str) -> str:
     return name if "@" in name else f"{name}@{host}"
 
 
-def _logfile(argv: list[str], name: str) -> str | None:
-    """--logfile/-f as `celery multi` passes it, %n being the part of the name before the @, %I empty for the main
-    process."""
-    path = _option(argv, "--logfile", "-f")
-    if not path:
-        return None
-    return path.replace("%n", name.split("@")[0]).replace("%I", "").replace("%i", "0").replace("%h", name)
+def _worker_name(argv: list[str], host: str) -> str:
+    """Celery's own rule: -n/--hostname, %h the host name, %n its first part; no @ means celery's default prefix."""
+    name = _option(argv, "-n", "--hostname") or "celery@%h"
+    name = name.replace("%h", host).replace("%n", host.split(".")[0]).replace("%d", "")
+    return name if "@" in name else f"{name}@{host}"
 
 
-def _stats_csv(output: str) -> str:
-    """The CSV out of what the stats script printed: a socket's answer as it is, or an HTTP response, whose
-    body HAProxy sends chunked even to an HTTP/1.0 request."""
-    payload = output.partition("stats\n")[2]
+def _worker(node: str, pid: int, argv: list[str], facts: _NodeFacts) -> WorkerView:
+    banner = facts.banners.get(pid, [])
+    queues = _option(argv, "-Q", "--queues")
+    return WorkerView(node, _worker_name(argv, facts.host or node),
+                      queues.split(",") if queues else sorted({line[6:] for line in banner if line.startswith("queue ")}),
+                      "ready" in banner, pid, _option(argv, "-A", "--app") or "")
+
+
+def _stats_csv(payload: str) -> str:
+    """The CSV out of HAProxy's answer: a socket's as it is, or an HTTP response, whose body HAProxy sends
+    chunked even to an HTTP/1.0 request."""
     if not payload.startswith("HTTP/"):
         return payload
     head, _, body = payload.partition("\r\n\r\n")
@@ -356,7 +409,8 @@ def _count(value) -> int | None:
 
 def read_map(lab: Lab) -> LabMap:
     """The lab as it is now. Never raises and never waits much past BUDGET_SECONDS: what cannot be read is
-    shown as such (a node's `problem`, `unknown` states)."""
+    shown as such (a node's `problem`, `unknown` states). One exec per running node; the first of them also asks
+    its broker, which speaks for its whole cluster; a broker outside that cluster is asked after."""
     started = time.monotonic()
     found = LabMap(lab.name, taken_at=time.time())
     try:
@@ -371,13 +425,17 @@ def read_map(lab: Lab) -> LabMap:
     running: dict[str, str] = {}  # node: container name
     for name in lab.node_names:
         status = statuses.get(name)
-        state = status.state if status else "absent"
-        views[name] = NodeView(name, state, "down")
-        if state == "running":
+        views[name] = NodeView(name, status.state if status else "absent", "down")
+        if status and status.state == "running":
             running[name] = status.container
 
-    said = _bounded({name: (lambda c=container: _run(lab, c, _NODE_SCRIPT, NODE_SECONDS))
-                     for name, container in running.items()}, NODE_SECONDS + 2)
+    first = next(iter(running), None)
+    calls = {}
+    for name, container in running.items():
+        env = _broker_env(NODE_SECONDS) if name == first else {}
+        seconds = NODE_SECONDS + (BROKER_SECONDS if env else 0)
+        calls[name] = lambda c=container, e=env, t=seconds: _run(lab, c, _NODE_SCRIPT, t, e)
+    said = _bounded(calls, NODE_SECONDS + BROKER_SECONDS + 2)
     facts: dict[str, _NodeFacts] = {}
     for name, answer in said.items():
         view = views[name]
@@ -385,58 +443,41 @@ def read_map(lab: Lab) -> LabMap:
             view.rabbitmq = "unknown"
             view.problem = _silence(answer, NODE_SECONDS)
             continue
-        facts[name] = _parse_node(answer[1])
-        node_facts = facts[name]
+        facts[name] = node_facts = _parse_node(answer[1])
         view.rabbitmq = ("up" if node_facts.listening and node_facts.vm else
                          "stopped" if node_facts.vm else "down" if node_facts.installed else "absent")
+        found.workers += [_worker(name, pid, argv, node_facts) for pid, argv in sorted(node_facts.workers.items())]
+        if node_facts.stats:
+            found.haproxy += _parse_haproxy_csv(_stats_csv(node_facts.stats), name)
 
-    # Workers' logs and HAProxy's stats, each one more exec on the node concerned, all at once.
-    extra: dict[str, callable] = {}
-    names: dict[tuple[str, int], str] = {}
-    for name, node_facts in facts.items():
-        host = node_facts.host or name
-        for pid, argv in node_facts.workers.items():
-            names[(name, pid)] = _worker_name(argv, host)
-            log = _logfile(argv, names[(name, pid)]) or next(iter(node_facts.logs.get(pid, [])), None)
-            if log:
-                extra[f"log {name} {pid}"] = (lambda c=running[name], path=log:
-                                               _run(lab, c, _WORKER_LOG_SCRIPT, 2, {"MAP_LOG": path}))
-        for index, argv in enumerate(node_facts.haproxy):
-            config = _option(argv, "-f")
-            if config:
-                extra[f"haproxy {name} {index}"] = (lambda c=running[name], path=config:
-                                                     _run(lab, c, _HAPROXY_SCRIPT, 3, {"MAP_CFG": path}))
+    covered: set[str] = set()
+    seen: set[tuple] = set()
+    for name in lab.node_names:
+        if views[name].rabbitmq != "up" or name in covered:
+            continue
+        answer = facts[name].broker
+        if answer is None and time.monotonic() - started > BUDGET_SECONDS:
+            views[name].problem = "not asked: the map ran out of time"
+            continue
+        if answer is None:
+            said = _bounded({name: lambda: _run(lab, running[name], _BROKER_SCRIPT, BROKER_SECONDS,
+                                                _broker_env(BROKER_SECONDS))},
+                            BROKER_SECONDS + 2)[name]
+            answer = _parse_node(said[1]).broker if isinstance(said, tuple) else None
+        covered |= _add_broker(lab, found, views, name, answer, seen)
 
-    brokers = [name for name in lab.node_names if views[name].rabbitmq == "up"]
-    extra_results: dict[str, object] = {}
-    extra_thread = threading.Thread(target=lambda: extra_results.update(_bounded(extra, 5)), daemon=True)
-    extra_thread.start()
-    _ask_brokers(lab, found, views, running, brokers, facts, started)
-    extra_thread.join(max(0.0, 6 - (time.monotonic() - started)))
-
-    for name, node_facts in facts.items():
-        for pid, argv in sorted(node_facts.workers.items()):
-            queues = _option(argv, "-Q", "--queues")
-            log = extra_results.get(f"log {name} {pid}")
-            lines = log[1].splitlines() if isinstance(log, tuple) else []
-            from_log = [line.split(" ", 1)[1] for line in lines if line.startswith("queue ")]
-            found.workers.append(WorkerView(
-                name, names[(name, pid)], queues.split(",") if queues else sorted(set(from_log)),
-                "ready" in lines, pid, _option(argv, "-A", "--app") or ""))
-        for index, _ in enumerate(node_facts.haproxy):
-            answer = extra_results.get(f"haproxy {name} {index}")
-            if isinstance(answer, tuple):
-                found.haproxy.extend(_parse_haproxy_csv(_stats_csv(answer[1]), name))
-            if found.haproxy:
-                break  # a master and its worker process serve the same stats
-    found.nodes = [views[name] for name in lab.node_names]
     order = {name: index for index, name in enumerate(lab.node_names)}
     for queue in found.queues:
         queue.members.sort(key=lambda node: (order.get(node, len(order)), node))
         queue.online.sort(key=lambda node: (order.get(node, len(order)), node))
     found.queues.sort(key=lambda queue: (queue.vhost, _natural(queue.name)))
+    found.nodes = [views[name] for name in lab.node_names]
     found.seconds = time.monotonic() - started
     return found
+
+
+def _broker_env(seconds: float) -> dict[str, str]:
+    return {"MAP_BROKER_EXPR": _BROKER_EXPRESSION, "MAP_ERL_EVAL": _ERL_EVAL, "MAP_BROKER_SECONDS": f"{seconds:g}"}
 
 
 def _natural(name: str) -> list:
@@ -453,62 +494,46 @@ def _silence(answer, seconds: float) -> str:
     return f"no answer within {seconds:g} s" if code in (124, 137) else f"the probe failed (exit {code})"
 
 
-def _ask_brokers(lab: Lab, found: LabMap, views: dict[str, NodeView], running: dict[str, str],
-                 brokers: list[str], facts: dict[str, _NodeFacts], started: float) -> None:
-    """One hidden Erlang node per cluster: the first broker that answers speaks for every node its cluster runs;
-    a broker of its own (the shovel lesson's celery-3) is asked on its own."""
-    covered: set[str] = set()
-    seen_queues: set[tuple] = set()
-    for name in brokers:
-        if name in covered:
-            continue
-        if time.monotonic() - started > BUDGET_SECONDS:
-            views[name].problem = "not asked: the map ran out of time"
-            continue
-        host = facts[name].host or name
-        env = {"MAP_EXPR": _BROKER_EXPRESSION, "MAP_BROKER": f"rabbit@{host}"}
-        answer = _bounded({name: lambda: _run(lab, running[name], _BROKER_SCRIPT, BROKER_SECONDS, env)},
-                          BROKER_SECONDS + 2)[name]
-        try:
-            view = json.loads(answer[1].strip().splitlines()[-1]) if isinstance(answer, tuple) and answer[0] == 0 else None
-        except (ValueError, IndexError):
-            view = None
-        if not isinstance(view, dict):
-            views[name].rabbitmq = "unknown"
-            views[name].problem = "RabbitMQ did not answer: " + (
-                _silence(answer, BROKER_SECONDS) if not isinstance(answer, tuple) or answer[0] != 3
-                else answer[1].strip()[:120])
-            continue
-        members = [_short(lab, node) for node in view.get("members", [])]
-        disc = {_short(lab, node) for node in view.get("disc", [])}
-        up = {_short(lab, node) for node in view.get("running", [])}
-        partitions = [_short(lab, node) for node in view.get("partitions", [])]
-        connections: dict[str, int] = {}
-        for node in view.get("connections", []):
-            connections[_short(lab, node)] = connections.get(_short(lab, node), 0) + 1
-        covered |= up | {name}
-        for member in members:
-            if member not in views:
-                continue
+def _add_broker(lab: Lab, found: LabMap, views: dict[str, NodeView], name: str, answer: tuple[int, str] | None,
+                seen: set[tuple]) -> set[str]:
+    """Put one broker's view of its cluster on the map; the nodes it speaks for (none if it did not answer)."""
+    try:
+        view = json.loads(answer[1]) if answer and answer[0] == 0 else None
+    except ValueError:
+        view = None
+    if not isinstance(view, dict):
+        views[name].rabbitmq = "unknown"
+        views[name].problem = "RabbitMQ did not answer" + (
+            f" within {BROKER_SECONDS:g} s" if answer is None or answer[0] in (124, 137) else f": {answer[1][:120]}")
+        return set()
+    members = [_short(lab, node) for node in view.get("members", [])]
+    disc = {_short(lab, node) for node in view.get("disc", [])}
+    up = {_short(lab, node) for node in view.get("running", [])}
+    connections: dict[str, int] = {}
+    for node in view.get("connections", []):
+        connections[_short(lab, node)] = connections.get(_short(lab, node), 0) + 1
+    for member in members:
+        if member in views:
             node_view = views[member]
             node_view.type = "disc" if member in disc else "ram"
             node_view.cluster = sorted(members)
             node_view.running = member in up
-            node_view.partitions = partitions if member == name else node_view.partitions
             node_view.connections = connections.get(member, 0) if member in up else None
-        served: dict[tuple, list[str]] = {}
-        for vhost, queue_name, node in view.get("consumers", []):
-            served.setdefault((vhost, queue_name), []).append(_short(lab, node))
-        for queue in view.get("queues", []):
-            key = (queue.get("vhost"), queue.get("name"), tuple(sorted(queue.get("members") or [])))
-            if key in seen_queues:
-                continue
-            seen_queues.add(key)
-            ready, unacked = _count(queue.get("ready")), _count(queue.get("unacked"))
-            found.queues.append(QueueView(
-                queue.get("name", "?"), _QUEUE_TYPES.get(queue.get("type"), str(queue.get("type"))),
-                _short(lab, queue.get("leader") or ""), [_short(lab, node) for node in queue.get("members") or []],
-                [_short(lab, node) for node in queue.get("online") or []],
-                ready + unacked if ready is not None and unacked is not None else None,
-                _count(queue.get("consumers")), ready, unacked, queue.get("vhost", "/"),
-                sorted(served.get((queue.get("vhost"), queue.get("name")), []))))
+    views[name].partitions = [_short(lab, node) for node in view.get("partitions", [])]
+    served: dict[tuple, list[str]] = {}
+    for vhost, queue_name, node in view.get("consumers", []):
+        served.setdefault((vhost, queue_name), []).append(_short(lab, node))
+    for queue in view.get("queues", []):
+        key = (queue.get("vhost"), queue.get("name"), tuple(sorted(queue.get("members") or [])))
+        if key in seen:  # a partition: both sides list the queue
+            continue
+        seen.add(key)
+        ready, unacked = _count(queue.get("ready")), _count(queue.get("unacked"))
+        found.queues.append(QueueView(
+            queue.get("name", "?"), _QUEUE_TYPES.get(queue.get("type"), str(queue.get("type"))),
+            _short(lab, queue.get("leader") or ""), [_short(lab, node) for node in queue.get("members") or []],
+            [_short(lab, node) for node in queue.get("online") or []],
+            ready + unacked if ready is not None and unacked is not None else None,
+            _count(queue.get("consumers")), ready, unacked, queue.get("vhost", "/"),
+            sorted(served.get((queue.get("vhost"), queue.get("name")), []))))
+    return up | {name}
