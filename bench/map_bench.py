@@ -111,7 +111,7 @@ class Watcher:
     def _run(self):
         while not self.stop.is_set():
             began = time.monotonic()
-            lab_map = read_map(self.lab)
+            lab_map = read_map(self.lab, self.maps[-1][2] if self.maps else None)
             self.maps.append((began, time.monotonic(), lab_map))
             self.stop.wait(max(0.0, self.refresh - (time.monotonic() - began)))
 

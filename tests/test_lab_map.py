@@ -26,8 +26,9 @@ def _until(lab: Lab, wanted, seconds: float) -> LabMap:
     """Read the map again and again, as the tutor refreshes it, until `wanted(map)` or `seconds` pass; the last
     map either way, for the assertion to show."""
     deadline = time.monotonic() + seconds
+    lab_map = None
     while True:
-        lab_map = read_map(lab)
+        lab_map = read_map(lab, lab_map)
         if wanted(lab_map) or time.monotonic() > deadline:
             return lab_map
         time.sleep(1)

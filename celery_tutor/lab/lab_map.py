@@ -407,10 +407,11 @@ def _count(value) -> int | None:
 
 # --- the probe ------------------------------------------------------------------------------------------------
 
-def read_map(lab: Lab) -> LabMap:
+def read_map(lab: Lab, previous: LabMap | None = None) -> LabMap:
     """The lab as it is now. Never raises and never waits much past BUDGET_SECONDS: what cannot be read is
-    shown as such (a node's `problem`, `unknown` states). One exec per running node; the first of them also asks
-    its broker, which speaks for its whole cluster; a broker outside that cluster is asked after."""
+    shown as such (a node's `problem`, `unknown` states). One exec per running node; one of them also asks its
+    broker, which speaks for its whole cluster (a broker outside that cluster is asked after): the first node whose
+    broker was up in the `previous` map, so that a refreshing pane does not ask a dead broker first."""
     started = time.monotonic()
     found = LabMap(lab.name, taken_at=time.time())
     try:
@@ -429,7 +430,8 @@ def read_map(lab: Lab) -> LabMap:
         if status and status.state == "running":
             running[name] = status.container
 
-    first = next(iter(running), None)
+    was_up = [node.name for node in previous.nodes if node.rabbitmq == "up"] if previous else []
+    first = next((name for name in was_up if name in running), next(iter(running), None))
     calls = {}
     for name, container in running.items():
         env = _broker_env(NODE_SECONDS) if name == first else {}
