@@ -39,13 +39,13 @@ Queue = fun(Q) ->
     <<"ready">> => Get(messages_ready, null), <<"unacked">> => Get(messages_unacknowledged, null),
     <<"consumers">> => Get(consumers, null)}
 end,
-{Views, _} = rpc:multicall(Running, rabbit_node_monitor, partitions, [], 2000),
 Consumers = try [[element(2, R), element(4, R), B(node(proplists:get_value(channel_pid, C)))]
                  || V <- rabbit_vhost:list_names(), C <- rabbit_amqqueue:consumers_all(V),
                     R <- [proplists:get_value(queue_name, C)]] catch _:_ -> [] end,
 rabbit_json:encode(#{<<"node">> => B(node()), <<"members">> => [B(N) || N <- rabbit_mnesia:cluster_nodes(all)],
   <<"disc">> => [B(N) || N <- rabbit_mnesia:cluster_nodes(disc)], <<"running">> => [B(N) || N <- Running],
-  <<"partitions">> => lists:usort([B(N) || V <- Views, is_list(V), N <- V]),
+  <<"partitions">> => [[B(N), [B(P) || P <- Cut]] || N <- Running,
+                        Cut <- [rpc:call(N, rabbit_node_monitor, partitions, [], 2000)], is_list(Cut)],
   <<"connections">> => [B(node(P)) || P <- rabbit_networking:connections()],
   <<"consumers">> => Consumers, <<"queues">> => [Queue(Q) || Q <- rabbit_amqqueue:list()]}).
 """
@@ -186,7 +186,7 @@ class NodeView:
     type: str | None = None  # disc or ram, once the node belongs to a cluster a broker answered for
     cluster: list[str] = field(default_factory=list)  # the members of its cluster (itself alone: a lone broker)
     running: bool = False  # whether its cluster counts it as running
-    partitions: list[str] = field(default_factory=list)  # the nodes this one reports as cut off
+    partitions: list[str] = field(default_factory=list)  # the nodes this one reports as cut off from it
     connections: int | None = None  # client connections served by this node
     problem: str = ""  # why something is not known, e.g. the node did not answer in time
 
@@ -521,7 +521,9 @@ def _add_broker(lab: Lab, found: LabMap, views: dict[str, NodeView], name: str, 
             node_view.cluster = sorted(members)
             node_view.running = member in up
             node_view.connections = connections.get(member, 0) if member in up else None
-    views[name].partitions = [_short(lab, node) for node in view.get("partitions", [])]
+    for node, cut in view.get("partitions", []):
+        if _short(lab, node) in views:
+            views[_short(lab, node)].partitions = [_short(lab, other) for other in cut]
     served: dict[tuple, list[str]] = {}
     for vhost, queue_name, node in view.get("consumers", []):
         served.setdefault((vhost, queue_name), []).append(_short(lab, node))

@@ -92,7 +92,7 @@ def _workers(lab_map: LabMap) -> RenderableType | None:
         return None
     table = Table("node", "worker", "queues", "ready", title="Celery workers", title_justify="left")
     for worker in lab_map.workers:
-        table.add_row(worker.node, worker.name, ", ".join(worker.queues) or "?",
+        table.add_row(worker.node, worker.name, ", ".join(worker.queues) or Text("? (no -Q, no banner in its log)", style="dim"),
                       Text("ready", style="green") if worker.ready else Text("starting", style="yellow"))
     return table
 
