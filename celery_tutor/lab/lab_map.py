@@ -17,17 +17,25 @@ BROKER_SECONDS = 5.0  # one broker's answer about its cluster and queues
 BUDGET_SECONDS = 12.0  # the whole map: past it, brokers not asked yet are shown as not answering
 
 # One broker's view of its whole cluster, as JSON, evaluated inside the RabbitMQ node. Queue counts are asked of
-# the node that holds (or leads) each queue, as `rabbitmqctl list_queues` does: another node's counters are stale.
+# the node that holds (or leads) each queue, as `rabbitmqctl list_queues` does (another node's counters are stale):
+# one request per node, all at once, each given up after a second, so that a node shutting down or frozen costs the
+# map one second and blanks only its own queues' counts, not the whole answer.
 _BROKER_EXPRESSION = r"""
 B = fun(A) when is_atom(A) -> atom_to_binary(A, utf8); (X) -> X end,
+Within = fun(F, Default) -> try erpc:call(node(), F, 1000) catch _:_ -> Default end end,
 Running = rabbit_mnesia:cluster_nodes(running),
 Items = [messages_ready, messages_unacknowledged, consumers, leader, members, online],
+All = rabbit_amqqueue:list(),
+Asked = [{N, [Q || Q <- All, amqqueue:qnode(Q) =:= N]} || N <- Running],
+Requests = [{Qs, erpc:send_request(N, fun() -> [try rabbit_amqqueue:info(Q, Items) catch _:_ -> [] end || Q <- Qs] end)}
+            || {N, Qs} <- Asked, Qs =/= []],
+Infos = maps:from_list(lists:append(
+  [try lists:zip([amqqueue:get_name(Q) || Q <- Qs], erpc:receive_response(Request, 1000)) catch _:_ -> [] end
+   || {Qs, Request} <- Requests])),
 Queue = fun(Q) ->
   Type = amqqueue:get_type(Q),
   Home = amqqueue:qnode(Q),
-  Info = case Type =/= rabbit_classic_queue orelse lists:member(Home, Running) of
-           true -> case rpc:call(Home, rabbit_amqqueue, info, [Q, Items], 2000) of Said when is_list(Said) -> Said; _ -> [] end;
-           false -> [] end,
+  Info = maps:get(amqqueue:get_name(Q), Infos, []),
   Get = fun(K, D) -> case lists:keyfind(K, 1, Info) of {K, V} when V =/= '' -> V; _ -> D end end,
   Mirrors = case Type of
               rabbit_classic_queue -> case amqqueue:get_slave_pids(Q) of L when is_list(L) -> [node(P) || P <- L]; _ -> [] end;
@@ -39,15 +47,15 @@ Queue = fun(Q) ->
     <<"ready">> => Get(messages_ready, null), <<"unacked">> => Get(messages_unacknowledged, null),
     <<"consumers">> => Get(consumers, null)}
 end,
-Consumers = try [[element(2, R), element(4, R), B(node(proplists:get_value(channel_pid, C)))]
-                 || V <- rabbit_vhost:list_names(), C <- rabbit_amqqueue:consumers_all(V),
-                    R <- [proplists:get_value(queue_name, C)]] catch _:_ -> [] end,
+Consumers = Within(fun() -> [[element(2, R), element(4, R), B(node(proplists:get_value(channel_pid, C)))]
+                             || V <- rabbit_vhost:list_names(), C <- rabbit_amqqueue:consumers_all(V),
+                                R <- [proplists:get_value(queue_name, C)]] end, []),
+Cuts = lists:zip(Running, erpc:multicall(Running, rabbit_node_monitor, partitions, [], 1000)),
 rabbit_json:encode(#{<<"node">> => B(node()), <<"members">> => [B(N) || N <- rabbit_mnesia:cluster_nodes(all)],
   <<"disc">> => [B(N) || N <- rabbit_mnesia:cluster_nodes(disc)], <<"running">> => [B(N) || N <- Running],
-  <<"partitions">> => [[B(N), [B(P) || P <- Cut]] || N <- Running,
-                        Cut <- [rpc:call(N, rabbit_node_monitor, partitions, [], 2000)], is_list(Cut)],
-  <<"connections">> => [B(node(P)) || P <- rabbit_networking:connections()],
-  <<"consumers">> => Consumers, <<"queues">> => [Queue(Q) || Q <- rabbit_amqqueue:list()]}).
+  <<"partitions">> => [[B(N), [B(P) || P <- Cut]] || {N, {ok, Cut}} <- Cuts],
+  <<"connections">> => Within(fun() -> [B(node(P)) || P <- rabbit_networking:connections()] end, null),
+  <<"consumers">> => Consumers, <<"queues">> => [Queue(Q) || Q <- All]}).
 """
 
 # Asked by a hidden Erlang node that lives a fraction of a second: it reads the node's own cookie (as root,
@@ -512,7 +520,8 @@ def _add_broker(lab: Lab, found: LabMap, views: dict[str, NodeView], name: str, 
     disc = {_short(lab, node) for node in view.get("disc", [])}
     up = {_short(lab, node) for node in view.get("running", [])}
     connections: dict[str, int] = {}
-    for node in view.get("connections", []):
+    counted = isinstance(view.get("connections"), list)  # null: the connections could not be listed in time
+    for node in view.get("connections") or []:
         connections[_short(lab, node)] = connections.get(_short(lab, node), 0) + 1
     for member in members:
         if member in views:
@@ -520,7 +529,7 @@ def _add_broker(lab: Lab, found: LabMap, views: dict[str, NodeView], name: str, 
             node_view.type = "disc" if member in disc else "ram"
             node_view.cluster = sorted(members)
             node_view.running = member in up
-            node_view.connections = connections.get(member, 0) if member in up else None
+            node_view.connections = connections.get(member, 0) if member in up and counted else None
     for node, cut in view.get("partitions", []):
         if _short(lab, node) in views:
             views[_short(lab, node)].partitions = [_short(lab, other) for other in cut]
