@@ -442,7 +442,7 @@ def read_map(lab: Lab, previous: LabMap | None = None) -> LabMap:
     first = next((name for name in was_up if name in running), next(iter(running), None))
     calls = {}
     for name, container in running.items():
-        env = _broker_env(NODE_SECONDS) if name == first else {}
+        env = _broker_env() if name == first else {}
         seconds = NODE_SECONDS + (BROKER_SECONDS if env else 0)
         calls[name] = lambda c=container, e=env, t=seconds: _run(lab, c, _NODE_SCRIPT, t, e)
     said = _bounded(calls, NODE_SECONDS + BROKER_SECONDS + 2)
@@ -471,7 +471,7 @@ def read_map(lab: Lab, previous: LabMap | None = None) -> LabMap:
             continue
         if answer is None:
             said = _bounded({name: lambda: _run(lab, running[name], _BROKER_SCRIPT, BROKER_SECONDS,
-                                                _broker_env(BROKER_SECONDS))},
+                                                _broker_env())},
                             BROKER_SECONDS + 2)[name]
             answer = _parse_node(said[1]).broker if isinstance(said, tuple) else None
         covered |= _add_broker(lab, found, views, name, answer, seen)
@@ -486,8 +486,8 @@ def read_map(lab: Lab, previous: LabMap | None = None) -> LabMap:
     return found
 
 
-def _broker_env(seconds: float) -> dict[str, str]:
-    return {"MAP_BROKER_EXPR": _BROKER_EXPRESSION, "MAP_ERL_EVAL": _ERL_EVAL, "MAP_BROKER_SECONDS": f"{seconds:g}"}
+def _broker_env() -> dict[str, str]:
+    return {"MAP_BROKER_EXPR": _BROKER_EXPRESSION, "MAP_ERL_EVAL": _ERL_EVAL, "MAP_BROKER_SECONDS": f"{BROKER_SECONDS:g}"}
 
 
 def _natural(name: str) -> list:
