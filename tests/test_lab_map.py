@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import pytest
@@ -139,15 +140,18 @@ def test_after_section_two_one_broker_its_queue_and_its_worker(docker_client, la
 @pytest.fixture(scope="module")
 def whole_course(docker_client, lab_image):
     """One lab at the end of the course, shared by the tests below (replaying the course takes minutes)."""
-    name = new_lab_name()
-    result = run_cli("verify", "--from", "haproxy/heal", "--to", "haproxy/heal", "--keep", "--lab", name,
-                     timeout=1200)
-    lab = Lab(docker_client, name=name)
+    lab = Lab(docker_client, name=new_lab_name())
+    try:
+        result = run_cli("verify", "--from", "haproxy/heal", "--to", "haproxy/heal", "--keep", "--lab", lab.name,
+                         timeout=2400)
+    except subprocess.TimeoutExpired:
+        lab.down()
+        pytest.fail("the course did not replay within 40 minutes")
     if result.returncode != 0:
         lab.down()
         pytest.fail(f"the course did not replay: {result.stderr[-2000:]}")
     yield lab
-    run_cli("lab", "down", "--lab", name)
+    run_cli("lab", "down", "--lab", lab.name)
 
 
 @pytest.mark.lab
