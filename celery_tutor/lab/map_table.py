@@ -1,0 +1,106 @@
+"""The lab's map drawn with Rich: nodes, queues with their leaders and members, HAProxy's servers, workers."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from celery_tutor.lab.lab_map import LabMap, QueueView
+
+_CONTAINER = {"running": "green", "absent": "dim", "unknown": "magenta"}
+_RABBITMQ = {"up": "green", "stopped": "yellow", "down": "red", "absent": "dim", "unknown": "magenta"}
+# Queues Celery declares for itself: its events, its remote control, its native delayed delivery (28 of them).
+_CELERY_OWN = re.compile(r"^celeryev\.|\.pidbox$|^celery_delayed_\d+$")
+
+
+def _state(value: str, colours: dict[str, str], default: str = "red") -> Text:
+    return Text(value, style=colours.get(value, default))
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+def _consumers(queue: QueueView) -> str:
+    served = sorted(set(queue.consumer_nodes))
+    return _count(queue.consumers) + (f" ({', '.join(served)})" if served and queue.consumers else "")
+
+
+def _members(queue: QueueView) -> Text:
+    """Each member green when online, red when not; the leader in bold."""
+    text = Text()
+    for index, member in enumerate(queue.members):
+        if index:
+            text.append(" ")
+        style = "green" if member in queue.online else "red"
+        text.append(member, style=f"bold {style}" if member == queue.leader else style)
+    return text
+
+
+def _nodes(lab_map: LabMap) -> Table:
+    noted = any(node.partitions or node.problem for node in lab_map.nodes)
+    table = Table("node", "container", "RabbitMQ", "type", "cluster", "connections", *(["note"] if noted else []),
+                  title="nodes", title_justify="left")
+    for node in lab_map.nodes:
+        rabbitmq = _state(node.rabbitmq, _RABBITMQ)
+        if node.cluster and not node.running and node.rabbitmq == "up":
+            rabbitmq = Text("up, not in its cluster", style="yellow")
+        note = ", ".join(filter(None, [f"cut off from {', '.join(node.partitions)}" if node.partitions else "",
+                                       node.problem]))
+        table.add_row(node.name, _state(node.container, _CONTAINER), rabbitmq, node.type or "",
+                      " ".join(node.cluster) if len(node.cluster) > 1 else ("alone" if node.cluster else ""),
+                      "" if node.connections is None else str(node.connections),
+                      *([Text(note, style="yellow")] if noted else []))
+    return table
+
+
+def _queues(lab_map: LabMap) -> RenderableType:
+    shown = [queue for queue in lab_map.queues if not _CELERY_OWN.search(queue.name)]
+    hidden = len(lab_map.queues) - len(shown)
+    if not lab_map.queues:
+        answered = any(node.cluster for node in lab_map.nodes)
+        return Text("queues: none yet" if answered else "queues: no broker to ask", style="dim")
+    table = Table("queue", "type", "leader", "members (online green)", "ready", "unacked", "consumers (served by)",
+                  title="queues", title_justify="left",
+                  caption=f"and {hidden} queue(s) Celery made for itself (events, remote control, delayed delivery)"
+                  if hidden else None, caption_justify="left")
+    for queue in shown:
+        leader_up = queue.leader in queue.online
+        table.add_row(queue.name if queue.vhost == "/" else f"{queue.vhost} {queue.name}", queue.type,
+                      Text(queue.leader, style="bold green" if leader_up else "bold red"), _members(queue),
+                      _count(queue.ready), _count(queue.unacked), _consumers(queue))
+    return table
+
+
+def _haproxy(lab_map: LabMap) -> RenderableType | None:
+    if not lab_map.haproxy:
+        return None
+    where = ", ".join(sorted({server.node for server in lab_map.haproxy}))
+    table = Table("proxy", "server", "status", "sessions", title=f"HAProxy on {where}", title_justify="left")
+    for server in lab_map.haproxy:
+        style = "green" if server.status == "UP" else "red" if server.status.startswith("DOWN") else "yellow"
+        table.add_row(server.proxy, server.server, Text(server.status, style=style), _count(server.sessions))
+    return table
+
+
+def _workers(lab_map: LabMap) -> RenderableType | None:
+    if not lab_map.workers:
+        return None
+    table = Table("node", "worker", "queues", "ready", title="Celery workers", title_justify="left")
+    for worker in lab_map.workers:
+        table.add_row(worker.node, worker.name, ", ".join(worker.queues) or Text("? (no -Q, no banner in its log)", style="dim"),
+                      Text("ready", style="green") if worker.ready else Text("starting", style="yellow"))
+    return table
+
+
+def render(lab_map: LabMap) -> RenderableType:
+    """The whole map, one table per part the lab has so far."""
+    taken = time.strftime("%H:%M:%S", time.localtime(lab_map.taken_at)) if lab_map.taken_at else "?"
+    parts: list[RenderableType] = [Text(f"lab {lab_map.lab} at {taken} (read in {lab_map.seconds:.1f} s)",
+                                        style="bold"), _nodes(lab_map), _queues(lab_map)]
+    parts += [part for part in (_haproxy(lab_map), _workers(lab_map)) if part is not None]
+    return Group(*parts)
