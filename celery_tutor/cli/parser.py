@@ -160,6 +160,7 @@ def build() -> Parser:
     _lab_option(doctor)
     doctor.add_argument("--labs", type=options.whole("a number of labs", 1), default=1, metavar="N",
                         help="how many labs the machine should hold")
+    _limit_options(doctor)
     return parser
 
 
