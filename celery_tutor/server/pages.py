@@ -56,7 +56,7 @@ def teacher(rows: list[dict], code: str, learners_url: str) -> str:
             f'<td>{"stuck" if row["stuck"] else ""}</td>'
             f'<td>{action("reset", row["name"], "reset lab")} {action("end", row["name"], "end seat")}</td></tr>')
     table = ("<table><tr><th>learner</th><th>lab</th><th>step</th><th>passed</th><th>failed checks</th>"
-             "<th>hints</th><th>solutions</th><th>on step</th><th>connected</th><th></th><th></th></tr>"
+             "<th>hints</th><th>solutions</th><th>on step</th><th>connected</th><th>stuck</th><th></th></tr>"
              + "".join(cells) + "</table>") if rows else "<p>No one has taken a seat yet.</p>"
     say = (f'<p><form method="post" action="/room/say?{urlencode({"code": code})}">'
            '<input name="text" size="60" placeholder="a line for every learner" maxlength="200" required>'
