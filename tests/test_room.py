@@ -98,19 +98,20 @@ def test_bad_limits_are_refused_in_one_line():
 def test_a_fork_bomb_and_a_memory_hog_fail_in_their_seat_while_another_seat_passes_a_step(docker_client, lab_image):
     course = load_course()
     install = course.step("rabbitmq-install/install")
-    bomb_lab = Lab(docker_client, name=new_lab_name(), nodes=["celery-1"])
+    bomb_lab = Lab(docker_client, name=new_lab_name(), nodes=["celery-1", "celery-2"])
     good_lab = Lab(docker_client, name=new_lab_name())
     results: dict = {}
 
     def misbehave() -> None:
         runner = StepRunner(bomb_lab)
         try:
-            results["bomb"] = runner.run_action(Block("run", "bomb() { bomb | bomb & }; bomb; sleep 20",
-                                                      {"node": "celery-1", "timeout": "40"}, 1))
+            # A runaway loop starting processes without end, and counting them: it meets the container's limit.
+            runaway = 'for i in $(seq 2000); do sleep 300 & done; test "$(jobs -p | wc -l)" -ge 2000'
+            results["bomb"] = runner.run_action(Block("run", runaway, {"node": "celery-1", "timeout": "60"}, 1))
             results["pids"] = docker_client.api.stats(bomb_lab.container_name("celery-1"), stream=False)[
                 "pids_stats"].get("current", 0)
             results["hog"] = runner.run_action(Block("run", "head -c 3G /dev/zero | tail > /dev/null",
-                                                     {"node": "celery-1", "timeout": "60"}, 1))
+                                                     {"node": "celery-2", "timeout": "60"}, 1))
         finally:
             runner.close()
 

@@ -63,6 +63,7 @@ class TutorServer(Server):
         self.room = room or Room.open(prefix=prefix)
         self.live: dict[str, web.WebSocketResponse] = {}  # lab -> the one connection showing it
         self._locks: dict[str, asyncio.Lock] = {}  # lab -> held while it is brought up or down
+        self._starting: set[asyncio.Task] = set()  # labs started as their page loads (asyncio keeps weak references)
 
     # --- access ------------------------------------------------------------------------------------------
 
@@ -132,6 +133,18 @@ class TutorServer(Server):
         async with self._lock(seat.lab):
             await asyncio.to_thread(self._lab_up, seat.lab, seat.engine)
 
+    def _start_early(self, seat: Seat) -> None:
+        """The seat's lab started while its page loads; a failure is logged here, and met again by its websocket."""
+        async def start() -> None:
+            try:
+                await self._seat_up(seat)
+            except Exception:
+                log.exception("could not start lab %s", seat.lab)
+
+        task = asyncio.get_running_loop().create_task(start())
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
+
     async def _disconnect(self, lab: str, why: str) -> None:
         websocket = self.live.pop(lab, None)
         if websocket is not None:
@@ -164,7 +177,7 @@ class TutorServer(Server):
             return web.Response(status=403, text=pages.room_full(self.room.cap or 0), content_type="text/html")
         if made:
             log.info("seat %r took lab %s", seat.name, seat.lab)
-        asyncio.get_running_loop().create_task(self._seat_up(seat))  # its lab starts while the page loads
+        self._start_early(seat)
         websocket_url = self.public_url.replace("http", "ws", 1) + f"/ws/{seat.lab}/{self.seat_key(seat.lab)}"
         context = {"font_size": to_int(request.query.get("fontsize", "16"), 16), "app_websocket_url": websocket_url,
                    "config": {"static": {"url": f"{self.public_url}/static/"}},
