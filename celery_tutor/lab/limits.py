@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-# Measured with `docker stats` on a lab at the end of the course (bench/room_bench.py --measure): the busiest node
-# (RabbitMQ, HAProxy, Celery workers) held about 330 MiB and 150 processes. Twice that leaves room for a learner's
-# own experiments; a fork bomb or a memory hog stops at the limit, in its own container.
-MEMORY = 768 * 2**20
-PIDS = 400
+# Measured with `docker stats` and the containers' cgroups on a lab through section 四 (verify, 2 CPUs): the
+# busiest node (RabbitMQ, Celery, the cluster) peaked at 665 MiB counting page cache (about 360 MiB in use, 125 MiB
+# resident) and 65 processes; the whole lab used about 600 MiB. A GiB and 512 processes per node leave room for a
+# learner's experiments (a worker's prefork pool on a many-core host); a runaway stops at them, in its own container.
+MEMORY = 2**30
+PIDS = 512
 CPUS = 1.0
 ENV = {"memory": "CELERY_TUTOR_MEMORY", "pids": "CELERY_TUTOR_PIDS", "cpus": "CELERY_TUTOR_CPUS"}
 
