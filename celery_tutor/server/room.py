@@ -70,7 +70,8 @@ class Room:
     @classmethod
     def open(cls, path: Path | None = None, code: str | None = None, teacher_code: str | None = None,
              cap: int | None = None, prefix: str = "web") -> Room:
-        """The room saved at `path` (its codes unless new ones are given), or a new one with codes made up."""
+        """The room saved at `path` (its codes unless new ones are given), or a new one with codes made up; saved
+        when the server is up (a serve that fails to start leaves nothing behind)."""
         path = path or room_file()
         saved: dict = {}
         try:
@@ -85,7 +86,6 @@ class Room:
         for value in saved.get("seats", []):
             seat = Seat(**value)
             room.seats[cls.key(seat.name)] = seat
-        room.save()
         return room
 
     def seat(self, name: str) -> Seat | None:

@@ -229,6 +229,7 @@ class TutorServer(Server):
     # --- the server's life -------------------------------------------------------------------------------
 
     async def on_startup(self, app: web.Application) -> None:
+        self.room.save()  # the codes kept from now on: a restarted serve prints the same links
         where = ", ".join(engine or "the local engine" for engine in self.engines)
         seats = f", {len(self.room.seats)} seat(s) kept from before" if self.room.seats else ""
         cap = f" (at most {self.room.cap} seats)" if self.room.cap else ""
