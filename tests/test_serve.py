@@ -1,9 +1,10 @@
-"""`celery-tutor serve`: HTTP answers on 127.0.0.1, and each browser connection gets an app and a lab of its own."""
+"""`celery-tutor serve`: HTTP answers on 127.0.0.1, and each seat gets an app and a lab of its own, on its engines."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 from celery_tutor.lab.lab import Lab, list_labs
 
 from engine_proxy import EngineProxy
+from room_server import RoomServer, seat_name
 
 pytestmark = pytest.mark.lab
 
@@ -26,65 +28,49 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def _first_page(http: aiohttp.ClientSession, port: int, server: subprocess.Popen,
-                      within: float = 60) -> tuple[int, str]:
-    """The server's first answer. It has `within` seconds to start (not a count of tries: its imports alone take
-    seconds on a loaded machine); a server that ended is said at once."""
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            async with http.get(f"http://127.0.0.1:{port}/") as page:
-                return page.status, await page.text()
-        except aiohttp.ClientConnectionError:
-            if server.poll() is not None:
-                raise AssertionError(f"the server ended with status {server.returncode}") from None
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the server did not answer within {within:g} s") from None
-            await asyncio.sleep(0.1)
-
-
 def _web_labs(client) -> dict[str, int]:
     return {lab.name: lab.running for lab in list_labs(client) if lab.name.startswith("web-")}
 
 
-def test_serve_starts_an_app_and_a_lab_per_connection(docker_client, lab_image):
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "celery_tutor", "serve", "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              env={**os.environ, "COLUMNS": "120"})
-    before = set(_web_labs(docker_client))
+def test_serve_starts_an_app_on_the_seats_lab_and_keeps_the_lab_after_the_connection(docker_client, lab_image,
+                                                                                       tmp_path):
+    server = RoomServer(tmp_path / "state").start()
+    name = seat_name("ada")
+    code, teacher_code = server.code, server.teacher_code
 
     async def session() -> tuple[int, str, int, dict]:
+        status, html = server.get("/", code=server.code, seat=name)
+        url = re.search(r'data-session-websocket-url="([^"]+)"', html).group(1)
+        lab = server.seat(name)["lab"]
         async with aiohttp.ClientSession() as http:
-            status, html = await _first_page(http, port, server)
-            async with http.ws_connect(f"ws://127.0.0.1:{port}/ws?width=100&height=30") as ws:
+            async with http.ws_connect(f"{url}?width=100&height=30") as ws:
                 await ws.send_json(["resize", {"width": 100, "height": 30}])
                 received = 0
                 labs: dict = {}
                 deadline = time.monotonic() + 60
-                while time.monotonic() < deadline and (received < 2000 or not labs):
+                while time.monotonic() < deadline and (received < 2000 or labs.get(lab) != 3):
                     try:
                         message = await ws.receive(timeout=1)
                     except asyncio.TimeoutError:
                         message = None
                     if message is not None and message.type == aiohttp.WSMsgType.BINARY:
                         received += len(message.data)
-                    labs = {name: up for name, up in _web_labs(docker_client).items() if name not in before}
-                return status, html, received, labs
+                    labs = _web_labs(docker_client)
+                return status, html, received, lab
 
     try:
-        status, html, received, labs = asyncio.run(session())
+        status, html, received, lab = asyncio.run(session())
         assert status == 200 and "celery-tutor" in html
-        assert len(labs) == 1 and list(labs.values()) == [3]  # one lab, its three nodes running
+        assert _web_labs(docker_client).get(lab) == 3  # the seat's lab, its three nodes running
         assert received > 2000  # the app drew its screen down the websocket
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and set(_web_labs(docker_client)) - before:
-            time.sleep(0.5)
-        assert not set(_web_labs(docker_client)) - before, "the lab outlived its connection"
+        time.sleep(3)
+        assert _web_labs(docker_client).get(lab) == 3, "the seat's lab went with its connection"
     finally:
-        server.terminate()
-        output = server.communicate(timeout=30)[0]
+        output = server.stop()
+        server.end()
     assert "127.0.0.1" in output and "anyone who can reach" not in output
+    assert f"/?code={code}" in output and f"/room?code={teacher_code}" in output
+    assert lab not in _web_labs(docker_client)  # `room end` removed it
 
 
 def _app_argv(lab: str) -> list[str]:
@@ -100,25 +86,24 @@ def _app_argv(lab: str) -> list[str]:
     return []
 
 
-def test_serve_spreads_the_labs_over_its_engines_in_turn(docker_client, lab_image):
+def test_serve_spreads_the_seats_labs_over_its_engines_in_turn(docker_client, lab_image, tmp_path):
     # Two routes to engines: the local socket, and TCP through a proxy that records the API calls it carries.
     proxy = EngineProxy()
-    port = _free_port()
     engines = ["unix:///var/run/docker.sock", proxy.url]
-    server = subprocess.Popen([sys.executable, "-m", "celery_tutor", "serve", "--port", str(port),
-                               "--engines", *engines],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              env={**os.environ, "COLUMNS": "120"})
+    server = RoomServer(tmp_path / "state", "--engines", *engines).start()
     before = set(_web_labs(docker_client))
 
     def new_labs() -> dict[str, int]:
         return {name: up for name, up in _web_labs(docker_client).items() if name not in before}
 
     async def session() -> tuple[dict, dict, dict, list[int]]:
+        urls = []
+        for name in (seat_name("ada"), seat_name("bob")):
+            page = server.get("/", code=server.code, seat=name)[1]
+            urls.append(re.search(r'data-session-websocket-url="([^"]+)"', page).group(1) + "?width=100&height=30")
         async with aiohttp.ClientSession() as http:
-            await _first_page(http, port, server)
-            url = f"ws://127.0.0.1:{port}/ws?width=100&height=30"
-            async with http.ws_connect(url, heartbeat=15) as first, http.ws_connect(url, heartbeat=15) as second:
+            async with http.ws_connect(urls[0], heartbeat=15) as first, \
+                    http.ws_connect(urls[1], heartbeat=15) as second:
                 sockets = [first, second]
                 for ws in sockets:
                     await ws.send_json(["resize", {"width": 100, "height": 30}])
@@ -154,24 +139,22 @@ def test_serve_spreads_the_labs_over_its_engines_in_turn(docker_client, lab_imag
         # Each lab's app talks to the engine its lab is on.
         assert argv[remote][argv[remote].index("--engine") + 1] == proxy.url, argv[remote]
         assert argv[local][argv[local].index("--engine") + 1] == engines[0], argv[local]
-        # The connections are closed: both labs are removed, each through its own engine.
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and set(_web_labs(docker_client)) - before:
-            time.sleep(0.5)
-        assert not set(_web_labs(docker_client)) - before, "a lab outlived its connection"
+        # The connections are closed, the labs stay; the room's end removes each through its own engine.
+        assert set(new_labs()) == set(labs)
+        server.end()
+        assert not set(_web_labs(docker_client)) - before, "a lab outlived the room"
         assert all(proxy.seen("DELETE", f"/containers/{cid}") for cid in containers[remote])
         assert not any(proxy.seen("DELETE", f"/containers/{cid}") for cid in containers[local])
     finally:
-        server.terminate()
-        output = server.communicate(timeout=60)[0]
+        server.end()
         for name in set(_web_labs(docker_client)) - before:
             Lab(docker_client, name=name).down()
         proxy.close()
-    assert f"on unix:///var/run/docker.sock, {proxy.url}" in " ".join(output.split())  # as the console wraps it
+    assert f"on unix:///var/run/docker.sock, {proxy.url}" in " ".join(server.output.split())  # as the console wraps it
 
 
 def test_serve_at_brings_each_new_lab_to_the_step_and_records_it(docker_client, lab_image, monkeypatch, tmp_path):
-    from celery_tutor.serve import TutorServer
+    from celery_tutor.server.tutor_server import TutorServer
     from celery_tutor.steps.progress import SavedProgress
 
     monkeypatch.setenv("CELERY_TUTOR_STATE_DIR", str(tmp_path))

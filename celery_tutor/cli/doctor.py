@@ -38,9 +38,12 @@ def run(args) -> int:
              "free disk space: docker system prune removes unused images and build cache")
     memory = info.get("MemTotal", 0)
     need = args.labs * LAB_MEMORY
-    line(memory > need, f"{memory / 2**30:.1f} GiB of memory for {args.labs} lab(s) (about {need / 2**30:.1f} GiB needed)",
-         f"this engine holds about {max(1, memory // LAB_MEMORY)} lab(s); spread the room over several engines")
     lab = context.lab(args)
+    ceiling = args.labs * len(lab.node_names) * lab.limits.memory  # every container at its limit at once
+    line(memory > need, f"{memory / 2**30:.1f} GiB of memory for {args.labs} lab(s) (about {need / 2**30:.1f} GiB "
+                        f"needed; at most {ceiling / 2**30:.1f} GiB at the limit of {lab.limits.memory // 2**20} MiB, "
+                        f"{lab.limits.pids} processes and {lab.limits.cpus:g} CPU per container)",
+         f"this engine holds about {max(1, memory // LAB_MEMORY)} lab(s); spread the room over several engines")
     if lab.image.current():
         line(True, f"the lab image {lab.image.tag} is present and current")
     else:

@@ -43,6 +43,36 @@ def _isolated_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--isolated", action="store_true", help="give the lab no route outside its own network")
 
 
+def _memory(text: str) -> int:
+    """--memory: 768m, 1g, 1.5g or bytes, at least 256 MiB (RabbitMQ alone needs about 100)."""
+    from celery_tutor.lab.limits import parse_memory
+
+    value = parse_memory(text)
+    if value is None or value < 256 * 2**20:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a memory limit: give one like 768m or 1g, 256m or more")
+    return value
+
+
+def _cpus(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of CPUs: give one like 0.5 or 2")
+    return value
+
+
+def _limit_options(command: argparse.ArgumentParser) -> None:
+    from celery_tutor.lab.limits import CPUS, MEMORY, PIDS
+
+    command.add_argument("--memory", type=_memory, metavar="SIZE",
+                         help=f"memory each lab container may use (default {MEMORY // 2**20}m)")
+    command.add_argument("--pids", type=options.whole("a number of processes", 50), metavar="N",
+                         help=f"processes each lab container may run (default {PIDS})")
+    command.add_argument("--cpus", type=_cpus, metavar="N", help=f"CPUs each lab container may use (default {CPUS:g})")
+
+
 def _lab_commands(lab: argparse.ArgumentParser) -> None:
     actions = lab.add_subparsers(dest="action", metavar="ACTION", required=True)
 
@@ -58,6 +88,7 @@ def _lab_commands(lab: argparse.ArgumentParser) -> None:
         command.add_argument("--at", metavar="STEP",
                              help="replay every step before STEP, so a workshop starts there")
         _isolated_option(command)
+        _limit_options(command)
     action("status", "the lab's nodes and their state")
     down = action("down", "remove the lab's containers and network")
     down.add_argument("--all", action="store_true", help="remove every lab on the engine")
@@ -84,6 +115,7 @@ def build() -> Parser:
     _lab_option(start)
     start.add_argument("--at", metavar="STEP",
                        help="jump to this step: a fresh lab, the earlier steps' solutions replayed")
+    _limit_options(start)
 
     lessons = commands.add_parser("lessons", help="print the course as a tree")
     lessons.add_argument("--json", action="store_true", help="machine-readable output")
@@ -116,19 +148,30 @@ def build() -> Parser:
     reset.add_argument("--lesson", metavar="ID", help="forget one lesson's steps")
     reset.add_argument("--all", action="store_true", help="forget everything")
 
-    serve = commands.add_parser("serve", help="serve the tutor in a browser, one lab per connection")
+    serve = commands.add_parser("serve", help="serve the tutor to a room: a seat and a lab per learner, in a browser")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=options.whole("a port", 1, 65535), default=8000)
     serve.add_argument("--engines", nargs="+", metavar="URL",
                        help="Docker engines to spread the labs over, in turn (default: --engine or the local one)")
     serve.add_argument("--public-url", metavar="URL", help="the URL browsers use, when behind a proxy")
-    serve.add_argument("--at", metavar="STEP", help="every connection's lab starts at this step, the earlier "
+    serve.add_argument("--at", metavar="STEP", help="every new seat's lab starts at this step, the earlier "
                                                     "steps' solutions replayed")
+    serve.add_argument("--code", metavar="CODE", help="the room code learners join with (default: made up, printed, "
+                                                      "kept for the next serve)")
+    serve.add_argument("--teacher-code", metavar="CODE", help="the code of the teacher's view (default: made up)")
+    serve.add_argument("--seats", type=options.whole("a number of seats", 1), metavar="N",
+                       help="at most N seats (labs) in the room")
+    _limit_options(serve)
+
+    room = commands.add_parser("room", help="the room `serve` keeps: end it", description="end: remove every "
+                               "seat's lab and progress, and the room's codes")
+    room.add_argument("action", choices=["end"], metavar="ACTION")
 
     doctor = commands.add_parser("doctor", help="check this machine for the course (or a room of N labs)")
     _lab_option(doctor)
     doctor.add_argument("--labs", type=options.whole("a number of labs", 1), default=1, metavar="N",
                         help="how many labs the machine should hold")
+    _limit_options(doctor)
     for command in commands.choices.values():
         _lang_option(command)
     return parser
@@ -170,4 +213,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if args.command is None:
         args.command = "start"
         args.at = None
+    _export_limits(args)
     return args
+
+
+def _export_limits(args: argparse.Namespace) -> None:
+    """Limits given on the command line go where Lab reads them, also in the app processes serve starts."""
+    given = {key: getattr(args, key, None) for key in ("memory", "pids", "cpus")}
+    if any(value is not None for value in given.values()):
+        from dataclasses import replace
+
+        from celery_tutor.lab.limits import Limits
+
+        replace(Limits.from_env(), **{key: value for key, value in given.items() if value is not None}).export()

@@ -1,4 +1,4 @@
-"""`celery-tutor serve`: the tutor in a browser, one lab per connection (see celery_tutor/serve.py)."""
+"""`celery-tutor serve`: the tutor in a browser, a seat and a lab per learner (see celery_tutor/server/)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from celery_tutor.cli import context, options
 
 def run(args) -> int:
     from celery_tutor.lab.docker_engine import connect
-    from celery_tutor.serve import TutorServer
+    from celery_tutor.server.room import Room
+    from celery_tutor.server.tutor_server import TutorServer
 
     options.check_listen(args.host, args.port)
     engines = args.engines or [args.engine]
@@ -16,6 +17,7 @@ def run(args) -> int:
     course = context.course(args)  # and if the lessons are broken
     if args.at:
         context.steps(course, args.at)  # and if the step is not in them
+    room = Room.open(code=args.code, teacher_code=args.teacher_code, cap=args.seats)
     TutorServer(host=args.host, port=args.port, engines=engines, lessons=args.lessons,
-                public_url=args.public_url, at=args.at).serve()
+                public_url=args.public_url, at=args.at, room=room).serve()
     return 0

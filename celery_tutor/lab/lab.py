@@ -12,6 +12,7 @@ from docker.errors import APIError, NotFound
 
 from celery_tutor.lab.errors import LabError, NameTaken, NodeNotRunning
 from celery_tutor.lab.image import LABEL, LabImage, ProgressCallback
+from celery_tutor.lab.limits import Limits
 from celery_tutor.lab.naming import DEFAULT_NAME, default_name, name_problem  # noqa: F401 (re-exported)
 from celery_tutor.lab.node import Node
 
@@ -69,7 +70,7 @@ class Lab:
     """The learner's lab. `name` prefixes container names, so labs of several learners live side by side."""
 
     def __init__(self, client: docker.DockerClient, name: str = DEFAULT_NAME, nodes: Iterable[str] | None = None,
-                 image: LabImage | None = None, isolated: bool = False):
+                 image: LabImage | None = None, isolated: bool = False, limits: Limits | None = None):
         problem = name_problem(name or "")
         if problem:
             raise LabError(f"{name!r} {problem}", "give the lab another name, e.g. --lab alice")
@@ -80,6 +81,7 @@ class Lab:
             from celery_tutor.course.loader import shipped_nodes
 
             nodes = shipped_nodes()
+        self.limits = limits or Limits.from_env()
         self.node_names = tuple(nodes)
         self.image = image or LabImage(client)
         self._nodes = {node: Node(client, node, self.container_name(node)) for node in self.node_names}
@@ -173,7 +175,8 @@ class Lab:
             api = self.client.api
             networking = api.create_networking_config(
                 {self.network_name: api.create_endpoint_config(aliases=[node])})
-            host_config = api.create_host_config(init=True, network_mode=self.network_name, dns_opt=DNS_OPTIONS)
+            host_config = api.create_host_config(init=True, network_mode=self.network_name, dns_opt=DNS_OPTIONS,
+                                                 **self.limits.host_config())
             created = api.create_container(
                 self.image.tag, command=["bash"], name=self.container_name(node), hostname=node,
                 tty=True, stdin_open=True, detach=True, labels={**self.labels, NODE_LABEL: node, OWNER_LABEL: _owner()},

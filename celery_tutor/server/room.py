@@ -1,0 +1,128 @@
+"""The room: its codes and its seats (who sits where, in which lab on which engine), kept in a file that outlives serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import tempfile
+import time
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from celery_tutor.steps.progress import state_dir
+
+VERSION = 1
+MAX_SEAT_NAME = 32
+_ASCII = re.compile(r"[^a-z0-9]+")
+# No 0/o, 1/l/i: a code read aloud or copied from a projector is typed right the first time.
+_CODE_LETTERS = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def new_code(length: int) -> str:
+    return "".join(secrets.choice(_CODE_LETTERS) for _ in range(length))
+
+
+def room_file() -> Path:
+    return state_dir() / "room.json"
+
+
+def seat_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a seat's name, or None."""
+    if not name:
+        return "give a name for your seat"
+    if len(name) > MAX_SEAT_NAME:
+        return f"a seat's name has at most {MAX_SEAT_NAME} characters"
+    if any(unicodedata.category(ch).startswith("C") for ch in name):
+        return "a seat's name cannot hold control characters"
+    return None
+
+
+class RoomFull(Exception):
+    pass
+
+
+@dataclass
+class Seat:
+    name: str
+    lab: str
+    engine: str | None = None
+    created: float = field(default_factory=time.time)
+
+
+@dataclass
+class Room:
+    """Codes and seats; every change saved at once, atomically, so a killed server comes back with every seat."""
+
+    path: Path
+    code: str
+    teacher_code: str
+    seats: dict[str, Seat] = field(default_factory=dict)  # by key(name)
+    cap: int | None = None
+    prefix: str = "web"
+
+    @staticmethod
+    def key(name: str) -> str:
+        return unicodedata.normalize("NFKC", name).strip().casefold()
+
+    @classmethod
+    def open(cls, path: Path | None = None, code: str | None = None, teacher_code: str | None = None,
+             cap: int | None = None, prefix: str = "web") -> Room:
+        """The room saved at `path` (its codes unless new ones are given), or a new one with codes made up; saved
+        when the server is up (a serve that fails to start leaves nothing behind)."""
+        path = path or room_file()
+        saved: dict = {}
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            if saved.get("version") != VERSION:
+                saved = {}
+        except (OSError, ValueError):
+            pass
+        room = cls(path=path, code=code or saved.get("code") or new_code(6),
+                   teacher_code=teacher_code or saved.get("teacher_code") or new_code(12), cap=cap,
+                   prefix=saved.get("prefix") or prefix)
+        for value in saved.get("seats", []):
+            seat = Seat(**value)
+            room.seats[cls.key(seat.name)] = seat
+        return room
+
+    def seat(self, name: str) -> Seat | None:
+        return self.seats.get(self.key(name))
+
+    def by_lab(self, lab: str) -> Seat | None:
+        return next((seat for seat in self.seats.values() if seat.lab == lab), None)
+
+    def take(self, name: str, engine: str | None = None) -> tuple[Seat, bool]:
+        """The seat called `name`, made (with a lab of its own) if new: (seat, made)."""
+        name = name.strip()
+        found = self.seat(name)
+        if found:
+            return found, False
+        if self.cap is not None and len(self.seats) >= self.cap:
+            raise RoomFull(f"the room is full: all {self.cap} seats are taken")
+        number = 1 + max((int(m.group(1)) for s in self.seats.values()
+                          if (m := re.match(rf"{re.escape(self.prefix)}-(\d+)", s.lab))), default=0)
+        slug = _ASCII.sub("-", unicodedata.normalize("NFKD", name).casefold()).strip("-")[:16].strip("-")
+        seat = Seat(name=name, lab=f"{self.prefix}-{number}" + (f"-{slug}" if slug else ""), engine=engine)
+        self.seats[self.key(name)] = seat
+        self.save()
+        return seat, True
+
+    def remove(self, name: str) -> Seat | None:
+        seat = self.seats.pop(self.key(name), None)
+        self.save()
+        return seat
+
+    def save(self) -> None:
+        """Written atomically: a server killed mid-write leaves the previous file whole."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"version": VERSION, "code": self.code, "teacher_code": self.teacher_code, "prefix": self.prefix,
+                "seats": [asdict(seat) for seat in self.seats.values()]}
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=self.path.parent, delete=False,
+                                         prefix=f".{self.path.name}.", suffix=".tmp") as out:
+            json.dump(data, out, ensure_ascii=False, indent=1)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(out.name, self.path)  # NamedTemporaryFile makes it 0600: the codes stay the teacher's
