@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -75,3 +78,16 @@ def test_a_bad_kit_is_refused_in_one_line(tmp_path):
     assert result.returncode == 2 and "is not a lab kit the engine can load" in result.stderr
     assert "Traceback" not in result.stderr
     assert run_cli("lab", "export").returncode == 2  # no FILE: told how to say it
+
+
+def test_a_reader_that_goes_away_ends_the_output_quietly():
+    # `celery-tutor lessons --json | head -1`: the pipe closes under the tutor, which stops as a pipe's writer does
+    # (here the reading end is closed before it starts, so its first write finds the pipe gone).
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        result = subprocess.run([sys.executable, "-m", "celery_tutor", "lessons", "--json"], stdout=write,
+                                stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write)
+    assert result.returncode == 141 and not result.stderr, result.stderr

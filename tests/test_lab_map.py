@@ -91,6 +91,15 @@ def test_before_section_one_the_map_has_nodes_and_no_broker(docker_client, lab_i
                 for node in data["nodes"]] == [
             {"name": n, "container": "running", "rabbitmq": "absent", "type": None, "cluster": []} for n in NODES]
         assert (data["queues"], data["haproxy"], data["workers"]) == ([], [], [])
+        # The same picture from the command line, as JSON for scripts and drawn for people.
+        import json
+
+        printed = run_cli("lab", "map", "--lab", lab.name, "--json")
+        assert printed.returncode == 0, printed.stderr
+        assert [(node["name"], node["rabbitmq"]) for node in json.loads(printed.stdout)["nodes"]] == [
+            (n, "absent") for n in NODES]
+        drawn = run_cli("lab", "map", "--lab", lab.name)
+        assert drawn.returncode == 0 and all(n in drawn.stdout for n in NODES) and "no broker" in drawn.stdout
         lab.stop_node("celery-3")
         stopped = read_map(lab).node("celery-3")
         assert (stopped.container, stopped.rabbitmq) == ("exited", "down")

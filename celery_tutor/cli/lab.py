@@ -1,4 +1,4 @@
-"""`celery-tutor lab ACTION`: build, up [--at], status, down [--all], reset [--at], list, export, import, base."""
+"""`celery-tutor lab ACTION`: build, up [--at], status, map, down [--all], reset [--at], list, export, import, base."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def _build(args) -> int:
     return 0
 
 
-def _status(args) -> int:
+def _existing_lab(args):
+    """The lab named, which must be on the engine already: looking at a lab makes none."""
     from celery_tutor.lab.lab import list_labs
 
     lab = context.lab(args)
@@ -44,7 +45,24 @@ def _status(args) -> int:
         up = "celery-tutor lab up" + (f" --lab {args.lab}" if args.lab else "")
         raise UsageError(f"no lab {lab.name!r} on this engine; `{up}` makes it, "
                          "`celery-tutor lab list` shows the labs there are")
-    console.print(status_table(lab))
+    return lab
+
+
+def _status(args) -> int:
+    console.print(status_table(_existing_lab(args)))
+    return 0
+
+
+def _map(args) -> int:
+    from celery_tutor.lab.lab_map import read_map
+
+    lab_map = read_map(_existing_lab(args))
+    if args.json:
+        print(lab_map.to_json())
+    else:
+        from celery_tutor.lab.map_table import render
+
+        console.print(render(lab_map))
     return 0
 
 
@@ -123,7 +141,7 @@ def _base(args) -> int:
     return 0
 
 
-ACTIONS = {"build": _build, "up": _up, "reset": _up, "status": _status, "down": _down, "list": _list,
+ACTIONS = {"build": _build, "up": _up, "reset": _up, "status": _status, "map": _map, "down": _down, "list": _list,
            "export": _export, "import": _import, "base": _base}
 
 

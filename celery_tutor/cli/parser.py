@@ -90,6 +90,8 @@ def _lab_commands(lab: argparse.ArgumentParser) -> None:
         _isolated_option(command)
         _limit_options(command)
     action("status", "the lab's nodes and their state")
+    lab_map = action("map", "the lab drawn once: nodes, brokers, queues and their leaders, HAProxy, workers")
+    lab_map.add_argument("--json", action="store_true", help="machine-readable output")
     down = action("down", "remove the lab's containers and network")
     down.add_argument("--all", action="store_true", help="remove every lab on the engine")
     action("list", "every lab on the engine")
@@ -127,7 +129,7 @@ def build() -> Parser:
                            "added untranslated, changed ones marked fuzzy), then lint")
 
     lab = commands.add_parser("lab", help="manage the lab's containers",
-                              description="build | up [--at STEP] | status | down [--all] | reset [--at STEP] | "
+                              description="build | up [--at STEP] | status | map [--json] | down [--all] | reset [--at STEP] | "
                                           "list | export FILE | import FILE | base")
     _lab_commands(lab)
 
