@@ -99,7 +99,11 @@ class TutorServer(Server):
 
     def _lab_up(self, name: str, engine: str | None) -> None:
         """The seat's lab running: made on its first visit (brought to --at), started again if it was stopped."""
-        lab = Lab(docker_engine.connect(engine), name=name)
+        from celery_tutor.course.loader import course_nodes
+        from celery_tutor.paths import lessons_dir
+
+        # The nodes of the course served: a --lessons course may name others than the shipped one.
+        lab = Lab(docker_engine.connect(engine), name=name, nodes=course_nodes(self.lessons or lessons_dir()))
         fresh = not any(node.state != "absent" for node in lab.status())
         lab.up()
         if fresh and self.at and not SavedProgress.for_lab(name).steps:
