@@ -9,8 +9,8 @@ import pytest
 from rich.console import Console
 
 from celery_tutor.lab.lab import Lab
-from celery_tutor.lab.lab_map import LabMap, NodeView, QueueView, HAProxyServer, WorkerView, _stats_csv, \
-    _worker_name, read_map
+from celery_tutor.lab.lab_map import LabMap, NodeView, QueueView, HAProxyServer, WorkerView, read_map
+from celery_tutor.lab.map_reading import stats_csv, worker_name
 from celery_tutor.lab.map_table import render
 from conftest import new_lab_name, run_cli
 
@@ -51,14 +51,14 @@ def test_haproxy_stats_are_read_through_chunked_http():
     first, second = csv[:20], csv[20:]
     response = ("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
                 f"{len(first):X}\r\n{first}\r\n{len(second):x}\r\n{second}\r\n0\r\n\r\n")
-    assert _stats_csv(response) == csv
-    assert _stats_csv(csv) == csv  # from the stats socket: no HTTP around it
+    assert stats_csv(response) == csv
+    assert stats_csv(csv) == csv  # from the stats socket: no HTTP around it
 
 
 def test_worker_names_follow_celery():
-    assert _worker_name(["celery", "-A", "tasks", "worker"], "celery-1") == "celery@celery-1"
-    assert _worker_name(["celery", "multi", "worker", "-n", "w1@%h"], "celery-1") == "w1@celery-1"
-    assert _worker_name(["celery", "worker", "--hostname=w2"], "celery-3") == "w2@celery-3"
+    assert worker_name(["celery", "-A", "tasks", "worker"], "celery-1") == "celery@celery-1"
+    assert worker_name(["celery", "multi", "worker", "-n", "w1@%h"], "celery-1") == "w1@celery-1"
+    assert worker_name(["celery", "worker", "--hostname=w2"], "celery-3") == "w2@celery-3"
 
 
 def test_the_drawing_shows_a_down_node_its_reason_and_a_down_server():
