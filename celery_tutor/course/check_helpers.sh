@@ -107,3 +107,27 @@ rows = csv.DictReader(io.StringIO(text.lstrip("# ")))
 print({row["svname"]: row["status"] for row in rows if row["pxname"] == "rabbitmq"}.get(sys.argv[1], "missing"))
 EOF
 }
+
+# rabbitmqctl_json COMMAND [ARG ...]: what `rabbitmqctl -q COMMAND ARG ... --formatter json` prints in this node.
+# Says why on stderr and fails if rabbitmqctl does.
+rabbitmqctl_json() {
+  local out
+  out=$(rabbitmqctl -q "$@" --formatter json 2>&1) \
+    || { echo "rabbitmqctl $1 failed on $(hostname): $(printf '%s\n' "$out" | last_line)" >&2; return 1; }
+  printf '%s\n' "$out"
+}
+
+# federation_link TYPE NAME: the status of this node's federation link for the exchange or queue (TYPE) NAME:
+# `running`, or the status and its error (`error econnrefused`); nothing if there is no such link. Says why on
+# stderr and fails if rabbitmqctl does (`federation_status` is missing while the federation plugin is disabled).
+federation_link() {
+  local out
+  out=$(rabbitmqctl_json federation_status) || return 1
+  printf '%s' "$out" | python3 -c '
+import json, sys
+kind, name = sys.argv[1:]
+for link in json.loads(sys.stdin.read() or "[]"):
+    if link["type"] == kind and link[kind] == name:
+        print(" ".join(str(part) for part in (link["status"], link.get("error")) if part))
+' "$1" "$2"
+}
