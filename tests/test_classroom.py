@@ -62,7 +62,9 @@ def test_the_offline_kit_runs_the_whole_course_with_no_network(tmp_path, docker_
     kit = tmp_path / "celery-tutor-kit.tar.gz"
     exported = run_cli("lab", "export", str(kit), timeout=900)
     assert exported.returncode == 0, exported.stderr
-    docker_client.images.remove(lab_image.tag)  # as on a machine that never had it
+    # As on a machine that never had it; forced, since another lab on this engine (a second run's) may use it:
+    # the tag goes, which is what `lab import` and `current()` look for.
+    docker_client.images.remove(lab_image.tag, force=True)
     assert not lab_image.current()
     imported = run_cli("lab", "import", str(kit), timeout=900)
     assert imported.returncode == 0 and "loaded the lab image" in imported.stdout
