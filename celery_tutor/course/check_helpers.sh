@@ -107,3 +107,39 @@ rows = csv.DictReader(io.StringIO(text.lstrip("# ")))
 print({row["svname"]: row["status"] for row in rows if row["pxname"] == "rabbitmq"}.get(sys.argv[1], "missing"))
 EOF
 }
+
+# rabbitmqctl_json COMMAND [ARG ...]: what `rabbitmqctl -q COMMAND ARG ... --formatter json` prints in this node.
+# Says why on stderr and fails if rabbitmqctl does: its last line, or for a command it lacks (one that comes
+# with a plugin not enabled), the line saying so, above its usage.
+rabbitmqctl_json() {
+  local out
+  out=$(rabbitmqctl -q "$@" --formatter json 2>&1) || {
+    echo "rabbitmqctl $1 failed on $(hostname): $(grep -m1 "^Command '.*' not found" <<< "$out" || last_line <<< "$out")" >&2
+    return 1
+  }
+  printf '%s\n' "$out"
+}
+
+# federation_link TYPE NAME: the status of this node's federation link for the exchange or queue (TYPE) NAME:
+# `running`, or the status and its error (`error econnrefused`); nothing if there is no such link. Says why on
+# stderr and fails if rabbitmqctl does (`federation_status` is missing while the federation plugin is disabled).
+federation_link() {
+  local out
+  out=$(rabbitmqctl_json federation_status) || return 1
+  printf '%s' "$out" | python3 -c '
+import json, sys
+kind, name = sys.argv[1:]
+for link in json.loads(sys.stdin.read() or "[]"):
+    if link["type"] == kind and link[kind] == name:
+        print(" ".join(str(part) for part in (link["status"], link.get("error")) if part))
+' "$1" "$2"
+}
+
+# expect_messages QUEUE COUNT WHY: fail unless QUEUE in this node holds COUNT messages (`rabbitmqctl list_queues`);
+# WHY begins the reason ("expected 2 messages in news"), which goes on with what the queue holds.
+expect_messages() {
+  local n
+  n=$(queue_field "$1" messages) || exit 1
+  [ -n "$n" ] || fail "$3, but there is no queue $1 on $(hostname)"
+  [ "$n" = "$2" ] || fail "$3, but $1 holds $n"
+}
