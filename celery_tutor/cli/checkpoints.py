@@ -38,6 +38,12 @@ def prepare(args) -> int:
         reporter.show_recent()
         err.print(f"[red]prepare failed[/]: {rebuilt.reason}")
         return 1
+    from celery_tutor.steps.rebuild import Checkpoints, lesson_ends
+
+    helper = Checkpoints(lab, every)
+    stale = helper.store.forget({helper.key(end) for end in lesson_ends(every)})  # other lessons' or image's
+    if stale:
+        console.print(f"removed {stale} checkpoint image(s) made from other lessons or another lab image")
     rows = listing(lab, every)
     usable = sum(1 for row in rows if row[2] == "usable")
     console.print(f"{usable} of {len(rows)} checkpoint(s) ready ({_size(sum(row[1] for row in rows))} on disk, "
@@ -77,7 +83,7 @@ def usable_images(lab, steps) -> list[str]:
     for end in lesson_ends(steps):
         found = helper.store.find(steps[end - 1].lesson.id, helper.key(end))
         if found is not None and found.usable:
-            names += [tag(found.after, node) for node in found.images]
+            names += [tag(found.after, found.key, node) for node in found.images]
     return names
 
 

@@ -21,6 +21,7 @@ def run(args) -> int:
     runner = None
     outcomes = []
     notes: list[str] = []
+    rebuilt = None
     try:
         with progress:
             task = progress.add_task("", total=len(replay) + len(steps))
@@ -52,7 +53,10 @@ def run(args) -> int:
         reporter.show_recent()
         err.print(f"[red]verify failed at {outcome.step.full_id}[/]: {outcome.reason}")
         return 1
+    from celery_tutor.cli.replay import how_far
+
     verified = sum(1 for outcome in outcomes if not outcome.replayed)
     console.print(f"[green]verify passed[/]: {verified} step(s) verified"
-                  f"{f', {len(replay)} replayed' if replay else ''} in {total:.1f} s")
+                  f"{f', {how_far(rebuilt, len(replay))}' if replay and rebuilt.restored else ''}"
+                  f"{f', {len(replay)} replayed' if replay and not rebuilt.restored else ''} in {total:.1f} s")
     return 0

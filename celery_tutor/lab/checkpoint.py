@@ -177,8 +177,9 @@ def enabled() -> bool:
     return os.environ.get(SETTING, "").lower() not in ("off", "0", "no")
 
 
-def tag(after: str, node: str) -> str:
-    return f"{repository()}:{after}.{node}"
+def tag(after: str, key: str, node: str) -> str:
+    """One per lesson, lessons' text and image: a lesson edited and put back finds its checkpoints again."""
+    return f"{repository()}:{after}.{key[:10]}.{node}"
 
 
 @dataclass
@@ -234,7 +235,7 @@ class CheckpointStore:
             node = labels.get("celery-tutor.node", "")
             group = groups.setdefault((after, key), Checkpoint(after, key, _nodes_label(labels.get(NODES_LABEL, "")),
                                                                {}))
-            if tag(after, node) in (image.get("RepoTags") or []):
+            if tag(after, key, node) in (image.get("RepoTags") or []):
                 group.images[node] = image
         for group in groups.values():
             group.problem = self._problem(group)
@@ -276,8 +277,8 @@ class CheckpointStore:
                 labels = {LABEL: CHECKPOINT_LAB, "celery-tutor.node": node, "celery-tutor.owner": "",
                           AFTER_LABEL: after, KEY_LABEL: key, NODES_LABEL: nodes_label, REPOSITORY_LABEL: repository(),
                           RUNNING_LABEL: running.to_json()}
-                repository, _, name = tag(after, node).rpartition(":")
-                image = self.client.api.commit(lab.container_name(node), repository=repository, tag=name,
+                into, _, name = tag(after, key, node).rpartition(":")
+                image = self.client.api.commit(lab.container_name(node), repository=into, tag=name,
                                                conf={"Labels": labels}, pause=True)
                 made.append(image["Id"])
         except (APIError, NotFound) as exc:
@@ -286,7 +287,10 @@ class CheckpointStore:
             detail = getattr(exc, "explanation", None) or str(exc)
             raise LabError(f"the checkpoint after {after} could not be saved: {detail}",
                            "free disk space for the Docker engine (docker system df)") from None
-        self._forget_others(after, key)
+        for image in self.images():  # an incomplete one made again: its old images lost their tags to the new
+            labels = image.get("Labels") or {}
+            if (labels.get(AFTER_LABEL), labels.get(KEY_LABEL)) == (after, key) and image["Id"] not in made:
+                self._remove(image["Id"])
         checkpoint = self.find(after, key)
         if checkpoint is None or not checkpoint.usable:
             raise LabError(f"the checkpoint after {after} did not save whole", "")
@@ -312,12 +316,13 @@ class CheckpointStore:
         except APIError as exc:
             raise LabError(f"cannot read what runs in {node.name}: {exc.explanation or exc}", "") from None
 
-    def _forget_others(self, after: str, key: str) -> None:
-        """Older checkpoints after the same lesson (other lessons' text, another image) are of no more use."""
-        for image in self.images():
-            labels = image.get("Labels") or {}
-            if labels.get(AFTER_LABEL) == after and labels.get(KEY_LABEL) != key:
-                self._remove(image["Id"])
+    def forget(self, keep: set[str]) -> int:
+        """Remove the checkpoints whose key is not in `keep` (made from other lessons' text or another image)."""
+        removed = 0
+        for image in sorted(self.images(), key=lambda image: image.get("Created", 0), reverse=True):
+            if (image.get("Labels") or {}).get(KEY_LABEL) not in keep:
+                removed += self._remove(image["Id"])
+        return removed
 
     def _remove(self, image_id: str) -> bool:
         try:
@@ -342,7 +347,7 @@ class CheckpointStore:
         started if it ran, its processes started again, and waited for until they listen and connect as they did.
         The lab must be down. Raises LabError saying what did not come back."""
         for node, state in checkpoint.nodes.items():
-            lab.start_node(node, image=tag(checkpoint.after, node), start=state == "running")
+            lab.start_node(node, image=tag(checkpoint.after, checkpoint.key, node), start=state == "running")
         running = {node: checkpoint.running(node) for node, state in checkpoint.nodes.items() if state == "running"}
         for node, what in running.items():
             self._start_processes(lab.node(node), what)

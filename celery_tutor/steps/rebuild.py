@@ -194,6 +194,7 @@ class Checkpoints:
         self.image_id = self.store.image_id(lab.image.tag) or "missing"
         self.notes: list[str] = []
         self.enabled = self.saving = enabled()
+        self.broken: set[int] = set()
 
     def key(self, index: int) -> str:
         return checkpoint_key(self.image_id, self.lab.node_names, self.steps[:index])
@@ -227,6 +228,7 @@ class Checkpoints:
             if problem:
                 runner.close()
                 self.lab.down()
+                self.broken.add(end)  # saved again on the way: its tags go to the new images
                 self.notes.append(f"the checkpoint after {after} did not restore ({problem}): replaying instead")
                 return 0
             self._announce(runner, found)
@@ -267,7 +269,7 @@ class Checkpoints:
             return
         after, key = self.steps[index - 1].lesson.id, self.key(index)
         known = self.store.find(after, key)
-        if known is not None and known.usable:
+        if known is not None and known.usable and index not in self.broken:
             return
         try:
             before = self._sizes()
