@@ -61,9 +61,10 @@ class TutorServer(Server):
 
     def _lab_up(self, name: str, engine: str | None) -> None:
         lab = Lab(docker_engine.connect(engine), name=name)
-        lab.up()
         if self.at:
-            self._replay(lab)
+            self._replay(lab)  # a new lab: made from the nearest checkpoint, or up and replayed
+        else:
+            lab.up()
 
     def _replay(self, lab: Lab) -> None:
         """The steps before --at replayed in a connection's new lab and recorded in its progress, so its app opens
@@ -78,7 +79,7 @@ class TutorServer(Server):
         runner = StepRunner(lab)
         try:
             rebuilt = rebuild_and_record(lab, runner, replay, _Logged(lab.name), SavedProgress.for_lab(lab.name),
-                                         target=chosen[0], reset=False)
+                                         target=chosen[0], reset=True)
         finally:
             runner.close()
         if not rebuilt.ok:

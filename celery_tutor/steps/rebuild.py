@@ -172,14 +172,10 @@ def lesson_ends(steps: list[Step]) -> list[int]:
             if step.lesson is not None and step.lesson.steps and step is step.lesson.steps[-1]]
 
 
-def proving_checks(steps: list[Step], index: int) -> list[Block]:
-    """The checks a restored lab must pass: those of the last step before `index` that look at the nodes (a
-    session's output is not in a checkpoint), from the nearest earlier step that has such checks."""
-    for step in reversed(steps[:index]):
-        checks = [block for block in step.checks if block.node]
-        if checks:
-            return checks
-    return []
+def proving_step(steps: list[Step], index: int) -> Step | None:
+    """The step whose checks a restored lab must pass: the last one before `index` with a check that looks at the
+    nodes (a session's output is not in a checkpoint)."""
+    return next((step for step in reversed(steps[:index]) if any(block.node for block in step.checks)), None)
 
 
 class Checkpoints:
@@ -199,6 +195,29 @@ class Checkpoints:
     def key(self, index: int) -> str:
         return checkpoint_key(self.image_id, self.lab.node_names, self.steps[:index])
 
+    def _nearest(self, index: int):
+        """(end, checkpoint) of the nearest usable checkpoint at or before `index`, or (0, None); and why a nearer
+        one there is was passed over: one line, not one per lesson."""
+        skipped = ""
+        every = None
+        for end in reversed([end for end in lesson_ends(self.steps) if end <= index]):
+            after = self.steps[end - 1].lesson.id
+            found = self.store.find(after, self.key(end))
+            if found is not None and found.usable:
+                return end, found, skipped
+            if not skipped and found is not None:
+                skipped = f"the checkpoint after {after} is {found.problem}"
+            elif not skipped:
+                every = self.store.all() if every is None else every
+                if any(c.after == after for c in every):
+                    skipped = f"the checkpoint after {after} was made from other lessons or another lab image"
+        return 0, None, skipped
+
+    def nearest(self, index: int) -> int:
+        """How many steps the nearest usable checkpoint at or before `index` stands for (0: none), without using it:
+        a jump ahead can ask whether a restore would beat replaying from where its lab is."""
+        return self._nearest(index)[0] if self.enabled else 0
+
     def restore_nearest(self, runner: StepRunner, index: int) -> int:
         """Make the lab the nearest usable checkpoint at or before `index`, proved by its last step's checks; returns
         how many steps it stands for (0: none could be used, the lab is down)."""
@@ -206,42 +225,35 @@ class Checkpoints:
 
         if not self.enabled:
             return 0
-        skipped = ""  # why the nearest checkpoint there is was not used: one line, not one per lesson
-        for end in reversed([end for end in lesson_ends(self.steps) if end <= index]):
-            after = self.steps[end - 1].lesson.id
-            found = self.store.find(after, self.key(end))
-            if found is None or not found.usable:
-                if not skipped and found is not None:
-                    skipped = f"the checkpoint after {after} is {found.problem}"
-                elif not skipped and any(c.after == after for c in self.store.all()):
-                    skipped = f"the checkpoint after {after} was made from other lessons or another lab image"
-                continue
+        end, found, skipped = self._nearest(index)
+        if found is None:
             if skipped:
-                self.notes.append(f"{skipped}: starting from the one after {after} instead")
+                self.notes.append(f"{skipped}: replaying instead (it is made again on the way)")
+            return 0
+        if skipped:
+            self.notes.append(f"{skipped}: starting from the one after {found.after} instead")
+        runner.close()
+        self.lab.down()
+        try:
+            self.store.restore(self.lab, found)
+            problem = self._prove(runner, end)
+        except LabError as exc:
+            problem = exc.reason
+        if problem:
             runner.close()
             self.lab.down()
-            try:
-                self.store.restore(self.lab, found)
-                problem = self._prove(runner, end)
-            except LabError as exc:
-                problem = exc.reason
-            if problem:
-                runner.close()
-                self.lab.down()
-                self.broken.add(end)  # saved again on the way: its tags go to the new images
-                self.notes.append(f"the checkpoint after {after} did not restore ({problem}): replaying instead")
-                return 0
-            self._announce(runner, found)
-            return end
-        if skipped:
-            self.notes.append(f"{skipped}: replaying instead (it is made again on the way)")
-        return 0
+            self.broken.add(end)  # saved again on the way: its tags go to the new images
+            self.notes.append(f"the checkpoint after {found.after} did not restore ({problem}): replaying instead")
+            return 0
+        self._announce(runner, found)
+        return end
 
     def _prove(self, runner: StepRunner, end: int) -> str:
-        for block in proving_checks(self.steps, end):
+        step = proving_step(self.steps, end)
+        for block in [block for block in step.checks if block.node] if step else []:
             result = runner.check_block(block, retries=True)
             if not result.passed:
-                return f"the check of {self.steps[end - 1].full_id} failed on it: {result.reason}"
+                return f"the check of {step.full_id} failed on it: {result.reason}"
         return ""
 
     def _announce(self, runner: StepRunner, checkpoint) -> None:
