@@ -122,23 +122,31 @@ def _up_at(lesson: str, *extra: str):
     return name, result
 
 
-def test_a_checkpoint_image_removed_by_hand_means_a_replay(prepared, docker_client):
-    found = _find(prepared, "containers")
-    docker_client.images.remove(tag("containers", found.key, "celery-2"))
+def _replayed_saying(docker_client, note: str) -> Lab:
+    """`lab up --at rabbitmq-install` on a new lab: replayed from the start, with one note beginning `note`."""
     name, result = _up_at("rabbitmq-install")
     try:
         assert result.returncode == 0, result.stderr[-2000:]
-        assert "note: the checkpoint after containers is incomplete: the image of celery-2 is missing: " \
-               "replaying instead" in result.stderr
+        notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+        assert len(notes) == 1 and notes[0].startswith(f"note: {note}"), result.stderr
         assert "(1 step(s) replayed)" in result.stdout
-        assert _find(prepared, "containers").usable  # made again on the way
-    finally:
+        return _lab(docker_client, name)
+    except BaseException:
         _lab(docker_client, name).down()
+        raise
+
+
+def test_a_checkpoint_image_removed_by_hand_means_a_replay(prepared, docker_client):
+    found = _find(prepared, "containers")
+    docker_client.images.remove(tag("containers", found.key, "celery-2"))
+    _replayed_saying(docker_client, "the checkpoint after containers is incomplete: the image of celery-2 is "
+                                    "missing: replaying instead").down()
+    assert _find(prepared, "containers").usable  # made again on the way
 
 
 def _replace(store, docker_client, after: str, node: str, script: str = "true", labels: dict | None = None):
     """The checkpoint's image of `node` replaced by one made from it (after `script` ran in it), same labels
-    unless given."""
+    unless given; returns the new image's id."""
     found = _find(store, after)
     name = tag(after, found.key, node)
     original = docker_client.images.get(name)
@@ -147,40 +155,33 @@ def _replace(store, docker_client, after: str, node: str, script: str = "true", 
     try:
         container.wait(timeout=60)
         repository, _, version = name.rpartition(":")
-        docker_client.api.commit(container.id, repository=repository, tag=version,
-                                 conf={"Labels": {**original.labels, **(labels or {})}})
+        made = docker_client.api.commit(container.id, repository=repository, tag=version,
+                                        conf={"Labels": {**original.labels, **(labels or {})}})
     finally:
         container.remove(force=True)
     store._remove(original.id)
+    return made["Id"]
 
 
 def test_a_damaged_checkpoint_means_a_replay(prepared, docker_client):
     _replace(prepared, docker_client, "containers", "celery-1",
              labels={checkpoint.RUNNING_LABEL: "{not json"})
-    name, result = _up_at("rabbitmq-install")
-    try:
-        assert result.returncode == 0, result.stderr[-2000:]
-        assert "note: the checkpoint after containers is damaged: the image of celery-1 does not say what ran in " \
-               "it: replaying instead" in result.stderr
-        assert "(1 step(s) replayed)" in result.stdout
-    finally:
-        _lab(docker_client, name).down()
+    _replayed_saying(docker_client, "the checkpoint after containers is damaged: the image of celery-1 does not "
+                                    "say what ran in it: replaying instead").down()
+    assert _find(prepared, "containers").usable  # made again on the way
 
 
 def test_a_restore_whose_proving_check_fails_means_a_replay(prepared, docker_client):
     # getent gone: the check of containers/start (celery-2 resolves from celery-1) fails on the restored lab.
-    _replace(prepared, docker_client, "containers", "celery-1", script="rm -f /usr/bin/getent")
-    name, result = _up_at("rabbitmq-install")
+    broken = _replace(prepared, docker_client, "containers", "celery-1", script="rm -f /usr/bin/getent")
+    lab = _replayed_saying(docker_client, "the checkpoint after containers did not restore (the check of "
+                                          "containers/start failed on it")
     try:
-        assert result.returncode == 0, result.stderr[-2000:]
-        notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
-        assert len(notes) == 1 and notes[0].startswith("note: the checkpoint after containers did not restore "
-                                                       "(the check of containers/start failed on it")
-        assert "(1 step(s) replayed)" in result.stdout
-        lab = _lab(docker_client, name)
         assert lab.node("celery-1").exec("getent hosts celery-2").ok  # the replayed lab, not the broken one
     finally:
-        _lab(docker_client, name).down()
+        lab.down()
+    remade = _find(prepared, "containers")
+    assert remade.usable and remade.images["celery-1"]["Id"] != broken  # saved again: not used next time
 
 
 def test_edited_lessons_make_the_later_checkpoints_unusable_not_the_earlier(prepared, docker_client, tmp_path):

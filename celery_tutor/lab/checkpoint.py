@@ -343,11 +343,19 @@ class CheckpointStore:
     # --- restoring one --------------------------------------------------------------------------------------
 
     def restore(self, lab, checkpoint: Checkpoint, timeout: float = READY_SECONDS) -> None:
-        """Make `lab` the checkpoint's lab: every node created from its image (under this lab's names and label),
-        started if it ran, its processes started again, and waited for until they listen and connect as they did.
-        The lab must be down. Raises LabError saying what did not come back."""
+        """Make `lab` the checkpoint's lab (it must be down): `create`, then `start`."""
+        self.create(lab, checkpoint)
+        self.start(lab, checkpoint, timeout)
+
+    def create(self, lab, checkpoint: Checkpoint) -> None:
+        """Every node made from its image under this lab's names and label, started if it ran, nothing in it yet
+        but its files: the logs as the checkpoint's steps left them, before a daemon started again writes to them."""
         for node, state in checkpoint.nodes.items():
             lab.start_node(node, image=tag(checkpoint.after, checkpoint.key, node), start=state == "running")
+
+    def start(self, lab, checkpoint: Checkpoint, timeout: float = READY_SECONDS) -> None:
+        """The processes that ran started again, and waited for until they listen and connect as they did. Raises
+        LabError saying what did not come back."""
         running = {node: checkpoint.running(node) for node, state in checkpoint.nodes.items() if state == "running"}
         for node, what in running.items():
             self._start_processes(lab.node(node), what)

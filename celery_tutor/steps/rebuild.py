@@ -235,8 +235,7 @@ class Checkpoints:
         runner.close()
         self.lab.down()
         try:
-            self.store.restore(self.lab, found)
-            problem = self._prove(runner, end)
+            problem = self._prove(runner, end, found)
         except LabError as exc:
             problem = exc.reason
         if problem:
@@ -248,9 +247,16 @@ class Checkpoints:
         self._announce(runner, found)
         return end
 
-    def _prove(self, runner: StepRunner, end: int) -> str:
+    def _prove(self, runner: StepRunner, end: int, checkpoint) -> str:
+        """Restore `checkpoint` and run the proving step's node checks on it: each must pass on its files before
+        its daemons start again (a check of a worker's last run reads a log the restarted worker begins a new run
+        in), or with them back. Returns why not, or ''."""
         step = proving_step(self.steps, end)
-        for block in [block for block in step.checks if block.node] if step else []:
+        blocks = [block for block in step.checks if block.node] if step else []
+        self.store.create(self.lab, checkpoint)
+        waiting = [block for block in blocks if not runner.check_block(block, retries=False).passed]
+        self.store.start(self.lab, checkpoint)
+        for block in waiting:
             result = runner.check_block(block, retries=True)
             if not result.passed:
                 return f"the check of {step.full_id} failed on it: {result.reason}"
