@@ -38,8 +38,9 @@ def replay_to(lab, replay: list[Step], target: Step, shown: str, reset: bool = F
 
 
 def how_far(rebuilt, count: int) -> str:
-    """'12 step(s) replayed', or '40 step(s) restored from the checkpoint after 3-4, 2 replayed'."""
+    """'12 step(s) replayed', or '40 step(s) restored from the checkpoint after chords, 2 replayed'."""
     restored = rebuilt.restored
     if not restored:
         return f"{count} step(s) replayed"
-    return f"{restored} step(s) restored from the checkpoint after {rebuilt.restored_after}, {count - restored} replayed"
+    return (f"{restored} step(s) restored from the checkpoint after {rebuilt.restored_after}, "
+            f"{count - restored} replayed")
