@@ -29,9 +29,11 @@ LESSONS = [lesson.id for lesson in COURSE.lessons]
 
 @pytest.fixture(scope="module")
 def store(docker_client, lab_image):
-    """This module's own checkpoints (a repository of its own), every one removed after it."""
+    """This module's own checkpoints (a repository of its own, or CELERY_TUTOR_TEST_CHECKPOINTS: one a run that
+    stopped had prepared), every one removed after it."""
     saved = os.environ.get(checkpoint.SETTING)
-    os.environ[checkpoint.SETTING] = f"celery-tutor-test/checkpoint-{uuid.uuid4().hex[:6]}"
+    os.environ[checkpoint.SETTING] = (os.environ.get("CELERY_TUTOR_TEST_CHECKPOINTS")
+                                      or f"celery-tutor-test/checkpoint-{uuid.uuid4().hex[:6]}")
     made = CheckpointStore(docker_client)
     try:
         yield made
@@ -47,7 +49,8 @@ def store(docker_client, lab_image):
 
 @pytest.fixture(scope="module")
 def prepared(store):
-    """Every checkpoint of the course, made once for the whole module by `lab prepare`."""
+    """Every checkpoint of the course, made once for the whole module by `lab prepare` (which only restores the
+    last one and proves it when they are all there)."""
     result = run_cli("lab", "prepare", "--lab", new_lab_name(), timeout=3600)
     assert result.returncode == 0, result.stderr[-3000:]
     return store
