@@ -11,43 +11,51 @@ PREPARE_LAB = "celery-tutor-prepare"
 
 
 def prepare(args) -> int:
-    """The whole course replayed once on a lab of its own, a checkpoint saved where each lesson ends."""
+    """The course replayed on a lab of its own, a checkpoint saved where each lesson ends: each missing one from the
+    nearest before it (the first time, the whole course once)."""
     from celery_tutor.cli.render import VerifyReporter, bar
-    from celery_tutor.steps.rebuild import rebuild
+    from celery_tutor.steps.rebuild import Checkpoints, lesson_ends, rebuild
     from celery_tutor.steps.runner import StepRunner
 
     every = list(context.course(args).steps())
-    steps = every[: every.index(every[-1].lesson.steps[0])]  # up to the start of the last lesson: its checkpoint
     lab = context.lab(args, name=args.lab or PREPARE_LAB)
     image.ready(lab)
+    helper = Checkpoints(lab, every)
+    ends = [end for end in lesson_ends(every) if end < len(every)]  # the course's end starts no lesson
     shown = bar("preparing")
+    rebuilt = None
+    started = time.monotonic()
     try:
         with shown:
-            reporter = VerifyReporter(shown, shown.add_task("", total=len(steps)), len(steps))
+            reporter = VerifyReporter(shown, shown.add_task("", total=ends[-1]), ends[-1])
             runner = StepRunner(lab, on_output=reporter.output)
             try:
-                rebuilt = rebuild(lab, runner, steps, reporter)
-                shown.advance(reporter.task, rebuilt.restored)
+                for end in ends:
+                    found = helper.store.find(every[end - 1].lesson.id, helper.key(end))
+                    if found is not None and found.usable:
+                        continue  # made already, or on the way to a later one
+                    rebuilt = rebuild(lab, runner, every[:end], reporter)
+                    shown.update(reporter.task, completed=end)
+                    if not rebuilt.ok:
+                        break
             finally:
                 runner.close()
     finally:
         lab.down()
-    for note in rebuilt.notes:
+    for note in rebuilt.notes if rebuilt else []:
         err.print(f"note: {note}", markup=False)
-    if not rebuilt.ok:
+    if rebuilt is not None and not rebuilt.ok:
         reporter.show_recent()
         err.print(f"[red]prepare failed[/]: {rebuilt.reason}")
         return 1
-    from celery_tutor.steps.rebuild import Checkpoints, lesson_ends
-
-    helper = Checkpoints(lab, every)
     stale = helper.store.forget({helper.key(end) for end in lesson_ends(every)})  # other lessons' or image's
     if stale:
         console.print(f"removed {stale} checkpoint image(s) made from other lessons or another lab image")
     rows = listing(lab, every)
     usable = sum(1 for row in rows if row[2] == "usable")
     console.print(f"{usable} of {len(rows)} checkpoint(s) ready ({_size(sum(row[1] for row in rows))} on disk, "
-                  f"in {rebuilt.seconds:.0f} s): `celery-tutor lab up --at STEP` starts from the nearest one")
+                  f"in {time.monotonic() - started:.0f} s): `celery-tutor lab up --at STEP` starts from the nearest "
+                  "one")
     return 0 if usable == len(rows) else 1
 
 
