@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import uuid
-from pathlib import Path
 
 import pytest
 from docker.errors import APIError
