@@ -1,8 +1,9 @@
-"""`celery-tutor lab ACTION`: build, up [--at], status, map, down [--all], reset [--at], list, export, import, base."""
+"""`celery-tutor lab ACTION`: build, up [--at], status, map, down [--all], reset [--at], list, export, import,
+base, prepare, checkpoints [--clear]."""
 
 from __future__ import annotations
 
-from celery_tutor.cli import context, image, options
+from celery_tutor.cli import checkpoints, context, image, options
 from celery_tutor.cli.errors import UsageError
 from celery_tutor.cli.render import build_progress, console, err, status_table
 
@@ -17,13 +18,16 @@ def _up(args) -> int:
     if args.action == "reset":
         lab.down()  # recreate the nodes from scratch; progress is kept (see `celery-tutor reset`)
     image.ready(lab)
-    progress, report = build_progress()
-    with progress:
-        lab.up(report)
+    # A lab that has no container yet can start from a checkpoint; one that exists is replayed on as it is.
+    fresh = target is not None and all(status.state == "absent" for status in lab.status())
+    if not fresh:
+        progress, report = build_progress()
+        with progress:
+            lab.up(report)
     if target is not None:
         from celery_tutor.cli.replay import replay_to
 
-        if replay_to(lab, replay, target, args.at) != 0:
+        if replay_to(lab, replay, target, args.at, fresh=fresh) != 0:
             return 1
     console.print(status_table(lab))
     return 0
@@ -109,18 +113,23 @@ def _list(args) -> int:
 def _export(args) -> int:
     lab = context.lab(args)
     image.ready(lab)
+    names = checkpoints.usable_images(lab, list(context.course(args).steps()))
     progress, report = build_progress()
     with progress:
-        size = lab.image.export(args.file, report)
-    console.print(f"wrote {args.file} ({size / 2**20:.0f} MiB): `celery-tutor lab import {args.file.name}` "
-                  "on a machine without network makes the whole course work")
+        size = lab.image.export(args.file, report, also=names)
+    with_checkpoints = f", with {len(names)} checkpoint image(s)" if names else ""
+    console.print(f"wrote {args.file} ({size / 2**20:.0f} MiB{with_checkpoints}): `celery-tutor lab import "
+                  f"{args.file.name}` on a machine without network makes the whole course work")
     return 0
 
 
 def _import(args) -> int:
     lab = context.lab(args)
     current = lab.image.import_(args.file)
-    console.print(f"loaded the lab image from {args.file}")
+    rows = checkpoints.listing(lab, list(context.course(args).steps()))
+    usable = sum(1 for row in rows if row[2] == "usable")
+    console.print(f"loaded the lab image from {args.file}"
+                  + (f", and {usable} usable checkpoint(s)" if usable else ""))
     if not current:
         err.print("note: the kit was made by another version of celery-tutor; this version will want to rebuild "
                   "the image, which needs the network")
@@ -142,7 +151,8 @@ def _base(args) -> int:
 
 
 ACTIONS = {"build": _build, "up": _up, "reset": _up, "status": _status, "map": _map, "down": _down, "list": _list,
-           "export": _export, "import": _import, "base": _base}
+           "export": _export, "import": _import, "base": _base, "prepare": checkpoints.prepare,
+           "checkpoints": checkpoints.checkpoints}
 
 
 def run(args) -> int:

@@ -101,6 +101,9 @@ def _lab_commands(lab: argparse.ArgumentParser) -> None:
                                              "celery-tutor-kit.tar.gz")
         command.add_argument("file", type=options.kit(name), metavar="FILE")
     action("base", "make the base image (Debian) with debootstrap, as root, where no registry has it")
+    action("prepare", "save a checkpoint at the start of every lesson (for a room, the evening before)")
+    checkpoints = action("checkpoints", "the saved checkpoints: lesson, size, age, whether usable")
+    checkpoints.add_argument("--clear", action="store_true", help="remove every checkpoint")
 
 
 def build() -> Parser:
@@ -130,7 +133,8 @@ def build() -> Parser:
 
     lab = commands.add_parser("lab", help="manage the lab's containers",
                               description="build | up [--at STEP] | status | map [--json] | down [--all] | reset [--at STEP] | "
-                                          "list | export FILE | import FILE | base")
+                                          "list | export FILE | import FILE | base | prepare | "
+                                          "checkpoints [--clear]")
     _lab_commands(lab)
 
     verify = commands.add_parser("verify", help="run every step's solution and check, headless, on a fresh lab")

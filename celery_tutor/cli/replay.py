@@ -7,9 +7,10 @@ from celery_tutor.cli.render import VerifyReporter, bar, console, err
 from celery_tutor.course.model import Step
 
 
-def replay_to(lab, replay: list[Step], target: Step, shown: str, reset: bool = False) -> int:
+def replay_to(lab, replay: list[Step], target: Step, shown: str, reset: bool = False, fresh: bool = False) -> int:
     """Replay `replay` (solutions and checks) so the lab is as if they were done, on a lab made afresh first with
-    `reset`; the replayed steps and `target` recorded in the lab's progress (the app's rebuild does the same)."""
+    `reset` (or one that has no container yet: `fresh`), from the nearest checkpoint then; the replayed steps and
+    `target` recorded in the lab's progress (the app's rebuild does the same)."""
     from celery_tutor.steps.rebuild import rebuild_and_record
     from celery_tutor.steps.runner import StepRunner
 
@@ -22,11 +23,24 @@ def replay_to(lab, replay: list[Step], target: Step, shown: str, reset: bool = F
         reporter = VerifyReporter(shown_bar, shown_bar.add_task("", total=len(replay)), len(replay))
         runner = StepRunner(lab, on_output=reporter.output)
         try:
-            rebuilt = rebuild_and_record(lab, runner, replay, reporter, progress, target=target, reset=reset)
+            rebuilt = rebuild_and_record(lab, runner, replay, reporter, progress, target=target,
+                                         reset=reset or fresh)
+            shown_bar.advance(reporter.task, rebuilt.restored)
         finally:
             runner.close()
+    for note in rebuilt.notes:
+        err.print(f"note: {note}", markup=False)
     if not rebuilt.ok:
         err.print(f"[red]the replay failed[/]: {rebuilt.reason}")
         return 1
-    console.print(f"the lab is ready at {shown} ({len(replay)} step(s) replayed)")
+    console.print(f"the lab is ready at {shown} ({how_far(rebuilt, len(replay))})")
     return 0
+
+
+def how_far(rebuilt, count: int) -> str:
+    """'12 step(s) replayed', or '40 step(s) restored from the checkpoint after chords, 2 replayed'."""
+    restored = rebuilt.restored
+    if not restored:
+        return f"{count} step(s) replayed"
+    return (f"{restored} step(s) restored from the checkpoint after {rebuilt.restored_after}, "
+            f"{count - restored} replayed")

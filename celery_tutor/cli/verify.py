@@ -7,27 +7,45 @@ from celery_tutor.cli.render import VerifyReporter, bar, console, err
 
 
 def run(args) -> int:
+    from celery_tutor.steps.rebuild import Checkpoints, rebuild
     from celery_tutor.steps.runner import StepRunner
     from celery_tutor.steps.verify import verify
 
-    replay, steps = context.steps(context.course(args), args.start, args.end)
+    course = context.course(args)
+    replay, steps = context.steps(course, args.start, args.end)
     lab = context.lab(args)
     image.ready(lab)
     lab.down()  # a fresh lab: the proof that checks fail first means nothing on a lab already set up
     progress = bar("verify")
     reporter = None
     runner = None
+    outcomes = []
+    notes: list[str] = []
+    rebuilt = None
     try:
         with progress:
             task = progress.add_task("", total=len(replay) + len(steps))
             reporter = VerifyReporter(progress, task, len(replay) + len(steps))
             runner = StepRunner(lab, on_output=reporter.output)
-            outcomes = verify(runner, replay, steps, reporter)
+            if replay:  # from the checkpoint nearest --from, if there is one; the rest replayed, not verified
+                rebuilt = rebuild(lab, runner, replay, reporter)
+                outcomes, notes = list(rebuilt.outcomes), list(rebuilt.notes)
+                progress.advance(task, rebuilt.restored)
+            if all(outcome.passed for outcome in outcomes):
+                # Checkpoints saved on the way: after one whole verify every lesson has one.
+                saver = Checkpoints(lab, replay + steps)
+                outcomes += verify(runner, [], steps, reporter,
+                                   before_step=lambda index: saver.save(runner, len(replay) + index))
+                if all(outcome.passed for outcome in outcomes) and steps[-1] is not list(course.steps())[-1]:
+                    saver.save(runner, len(replay) + len(steps))  # where --to ended a lesson, the next one starts
+                notes += saver.notes
     finally:
         if runner:
             runner.close()
         if not args.keep:
             lab.down()
+    for note in notes:
+        err.print(f"note: {note}", markup=False)
     failed = [outcome for outcome in outcomes if not outcome.passed]
     total = sum(outcome.seconds for outcome in outcomes)
     if failed:
@@ -35,7 +53,10 @@ def run(args) -> int:
         reporter.show_recent()
         err.print(f"[red]verify failed at {outcome.step.full_id}[/]: {outcome.reason}")
         return 1
+    from celery_tutor.cli.replay import how_far
+
     verified = sum(1 for outcome in outcomes if not outcome.replayed)
     console.print(f"[green]verify passed[/]: {verified} step(s) verified"
-                  f"{f', {len(replay)} replayed' if replay else ''} in {total:.1f} s")
+                  f"{f', {how_far(rebuilt, len(replay))}' if replay and rebuilt.restored else ''}"
+                  f"{f', {len(replay)} replayed' if replay and not rebuilt.restored else ''} in {total:.1f} s")
     return 0

@@ -165,25 +165,29 @@ class Lab:
                                                   internal=self.isolated, check_duplicate=True)
         return network
 
-    def start_node(self, node: str, progress: ProgressCallback | None = None) -> Node:
-        """Create (if needed) and start one node, as the notes' `docker run -tid --name celery-1 ... bash`."""
+    def start_node(self, node: str, progress: ProgressCallback | None = None, image: str | None = None,
+                   start: bool = True) -> Node:
+        """Create (if needed) and start one node, as the notes' `docker run -tid --name celery-1 ... bash`; from
+        `image` (a checkpoint's) instead of the lab image if given, and only created unless `start`."""
         target = self.node(node)
         container = self._get_container(node)
         if container is None:
-            self.image.ensure(progress)
+            if image is None:
+                self.image.ensure(progress)
             self.ensure_network()
             api = self.client.api
             networking = api.create_networking_config(
                 {self.network_name: api.create_endpoint_config(aliases=[node])})
             host_config = api.create_host_config(init=True, network_mode=self.network_name, dns_opt=DNS_OPTIONS,
                                                  **self.limits.host_config())
+            # The labels given here override those the image carries (a checkpoint's name no lab).
             created = api.create_container(
-                self.image.tag, command=["bash"], name=self.container_name(node), hostname=node,
+                image or self.image.tag, command=["bash"], name=self.container_name(node), hostname=node,
                 tty=True, stdin_open=True, detach=True, labels={**self.labels, NODE_LABEL: node, OWNER_LABEL: _owner()},
                 host_config=host_config, networking_config=networking,
             )
             container = self.client.containers.get(created["Id"])
-        if container.status != "running":
+        if start and container.status != "running":
             container.start()
         return target
 

@@ -105,9 +105,10 @@ class TutorServer(Server):
         # The nodes of the course served: a --lessons course may name others than the shipped one.
         lab = Lab(docker_engine.connect(engine), name=name, nodes=course_nodes(self.lessons or lessons_dir()))
         fresh = not any(node.state != "absent" for node in lab.status())
-        lab.up()
         if fresh and self.at and not SavedProgress.for_lab(name).steps:
-            self._replay(lab)
+            self._replay(lab)  # a new lab: made from the nearest checkpoint, or up and replayed
+        else:
+            lab.up()
 
     def _replay(self, lab: Lab) -> None:
         """The steps before --at replayed in a seat's new lab and recorded in its progress, so its app opens there;
@@ -121,7 +122,7 @@ class TutorServer(Server):
         runner = StepRunner(lab)
         try:
             rebuilt = rebuild_and_record(lab, runner, replay, _Logged(lab.name), SavedProgress.for_lab(lab.name),
-                                         target=chosen[0], reset=False)
+                                         target=chosen[0], reset=True)
         finally:
             runner.close()
         if not rebuilt.ok:

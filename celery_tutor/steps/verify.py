@@ -66,11 +66,15 @@ def _at(step: Step, block: Block) -> str:
 
 
 def verify(runner: StepRunner, replay: list[Step], steps: list[Step], reporter: Reporter,
-           on_block: Callable[[Block], None] | None = None) -> list[StepOutcome]:
+           on_block: Callable[[Block], None] | None = None,
+           before_step: Callable[[int], None] | None = None) -> list[StepOutcome]:
     """Replay `replay` (solutions and checks), then verify `steps`; stops at the first failure. `on_block` is told
-    of each action before it runs (the app echoes the commands of a replay in its panes)."""
+    of each action before it runs (the app echoes the commands of a replay in its panes), `before_step` the index
+    (in replay + steps) of each step about to start (a checkpoint is saved where a lesson begins)."""
     outcomes = []
-    for step in replay + steps:
+    for index, step in enumerate(replay + steps):
+        if before_step:
+            before_step(index)
         outcome = verify_step(runner, step, reporter, prove_fails_first=step not in replay, on_block=on_block)
         outcomes.append(outcome)
         reporter.finished(outcome)
