@@ -26,6 +26,9 @@ settings.register_profile("celery-tutor", deadline=None)
 settings.load_profile("celery-tutor")
 # One run's own prefix: two suites on one engine (a developer's and CI's) do not count each other's labs.
 TEST_PREFIX = f"test-{uuid.uuid4().hex[:4]}-"
+# Checkpoints are tested in test_checkpoints.py, in a repository of its own that it clears. Elsewhere a jump must
+# replay what it says it replays, whatever an earlier test saved, and no test may leave checkpoint images behind.
+os.environ["CELERY_TUTOR_CHECKPOINTS"] = "off"
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 600, cwd: Path | None = None):

@@ -244,17 +244,6 @@ class _Quiet:
     def finished(self, outcome): pass
 
 
-def test_prepare_makes_only_the_missing_ones(prepared):
-    found = _find(prepared, "containers")
-    for image in (found.images.values() if found else []):
-        prepared._remove(image["Id"])
-    # No checkpoint after containers: prepare makes that one, from the start, and only it.
-    result = run_cli("lab", "prepare", "--lab", new_lab_name(), timeout=1800)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert f"{len(LESSONS) - 1} of {len(LESSONS) - 1} checkpoint(s) ready" in result.stdout
-    assert result.stderr.count("✓") == 1  # containers/start, its one step
-
-
 def test_the_kit_carries_the_checkpoints_and_a_room_starts_from_them(prepared, docker_client, lab_image, tmp_path):
     count = len(LESSONS) - 1
     assert f"{count} of {count} usable" in run_cli("lab", "checkpoints").stdout
