@@ -1,6 +1,6 @@
 """The `celery-tutor` command line: parses the arguments, runs the command's module, says every failure in one line.
 
-One module per command (lessons, lint, lab, verify, start, progress, reset, serve, doctor), each with `run(args)`;
+One module per command (lessons, lint, lab, verify, start, progress, reset, serve, room, doctor), each with `run(args)`;
 the grammar in parser.py, the arguments' types in options.py, what they draw in render.py."""
 
 from __future__ import annotations
