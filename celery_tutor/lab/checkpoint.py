@@ -73,6 +73,7 @@ class Process:
     stdout: str
     stderr: str
     pidfiles: list[str] = field(default_factory=list)
+    listens: list[int] = field(default_factory=list)  # a server's ports: it starts before its clients
 
     def launcher(self) -> str:
         def target(path: str) -> str:
@@ -144,23 +145,29 @@ def _parse(output: str) -> _Seen:
         elif kind == "F" and len(fields) == 2 and int(fields[0]) in roots:
             roots[int(fields[0])][1].pidfiles.append(fields[1])
 
-    def daemon(pid: int | None) -> bool:
+    def root(pid: int | None) -> int | None:
         for _ in range(64):  # up the tree to an adopted process (or to an exec's, whose parent is 0)
             if pid is None or pid <= 1:
-                return False
+                return None
             if pid in roots:
-                return True
+                return pid
             pid = parents.get(pid)
-        return False
+        return None
 
     listens, connections = set(), set()
     for state, local, remote, inode in tcp:
-        if not daemon(sockets.get(inode)):
+        owner = root(sockets.get(inode))
+        if owner is None:
             continue
         if state == "0A":
             listens.add(_port(local))
+            served = roots[owner][1].listens
+            if _port(local) not in served:
+                served.append(_port(local))
         else:
             connections.add((_port(local), _port(remote)))
+    for _, process in roots.values():
+        process.listens.sort()
     return _Seen(roots, listens, connections)
 
 
@@ -354,25 +361,37 @@ class CheckpointStore:
             lab.start_node(node, image=tag(checkpoint.after, checkpoint.key, node), start=state == "running")
 
     def start(self, lab, checkpoint: Checkpoint, timeout: float = READY_SECONDS) -> None:
-        """The processes that ran started again, and waited for until they listen and connect as they did. Raises
+        """The processes that ran started again, and waited for until they listen and connect as they did: the
+        servers first (the processes that listened), then the rest once every server listens, so that a worker
+        finds its broker up, as it did when the checkpoint was made, and logs no outage of its own. Raises
         LabError saying what did not come back."""
         running = {node: checkpoint.running(node) for node, state in checkpoint.nodes.items() if state == "running"}
-        for node, what in running.items():
-            self._start_processes(lab.node(node), what)
         deadline = time.monotonic() + timeout
+        servers = {node: Running([p for p in what.processes if p.listens], what.listens, [])
+                   for node, what in running.items()}
+        for node, what in servers.items():
+            self._start_processes(lab.node(node), what)
+        self._wait(lab, servers, deadline, timeout, "listen")
+        for node, what in running.items():
+            self._start_processes(lab.node(node), Running([p for p in what.processes if not p.listens]))
+        self._wait(lab, running, deadline, timeout, "listen or connect")
+
+    def _wait(self, lab, running: dict[str, Running], deadline: float, timeout: float, what: str) -> None:
         waiting = dict(running)
         while waiting:
-            for node, what in list(waiting.items()):
-                if self._back(lab.node(node), what):
+            for node, expected in list(waiting.items()):
+                if self._back(lab.node(node), expected):
                     del waiting[node]
             if not waiting:
                 break
             if time.monotonic() > deadline:
                 raise LabError(f"{', '.join(waiting)} did not come back within {timeout:g} s "
-                               "(its services did not listen or connect again)", "")
+                               f"(its services did not {what} again)", "")
             time.sleep(0.5)
 
     def _start_processes(self, node, running: Running) -> None:
+        if not running.processes:
+            return
         pidfiles = [path for process in running.processes for path in process.pidfiles]
         if pidfiles:  # stale: a daemon that finds its old pid file alive (a reused pid) would refuse to start
             node.exec("rm -f " + " ".join(shlex.quote(path) for path in pidfiles), cwd="/", timeout=10)
