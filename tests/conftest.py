@@ -26,8 +26,9 @@ settings.register_profile("celery-tutor", deadline=None)
 settings.load_profile("celery-tutor")
 # One run's own prefix: two suites on one engine (a developer's and CI's) do not count each other's labs.
 TEST_PREFIX = f"test-{uuid.uuid4().hex[:4]}-"
-# Checkpoints are tested in test_checkpoints.py, in a repository of its own that it clears. Elsewhere a jump must
-# replay what it says it replays, whatever an earlier test saved, and no test may leave checkpoint images behind.
+# Checkpoints are made once per run in a repository of the run's own (the course_checkpoints fixture), which only
+# the tests that ask for it use. Elsewhere a jump must replay what it says it replays, whatever an earlier test
+# saved, and no test may leave checkpoint images behind.
 os.environ["CELERY_TUTOR_CHECKPOINTS"] = "off"
 
 
@@ -136,6 +137,34 @@ def lab_image(docker_client) -> LabImage:
 
 def new_lab_name() -> str:
     return f"{TEST_PREFIX}{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def course_checkpoints(docker_client, lab_image) -> str:
+    """The repository of every checkpoint of the course, made once for the run by `lab prepare` (a replay of the
+    whole course costs minutes; the checkpoint tests and a lab at the end of the course both start from these), or
+    CELERY_TUTOR_TEST_CHECKPOINTS (one a run that stopped had prepared). Every image in it removed at the end."""
+    from celery_tutor.lab.checkpoint import SETTING, CheckpointStore
+
+    repository = (os.environ.get("CELERY_TUTOR_TEST_CHECKPOINTS")
+                  or f"celery-tutor-test/checkpoint-{uuid.uuid4().hex[:6]}")
+    saved, os.environ[SETTING] = os.environ[SETTING], repository
+    try:
+        made = CheckpointStore(docker_client)
+    finally:
+        os.environ[SETTING] = saved
+    try:
+        result = run_cli("lab", "prepare", "--lab", new_lab_name(), env={SETTING: repository}, timeout=3600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        yield repository
+    finally:
+        os.environ[SETTING] = repository  # the store finds its images by the repository the setting names
+        try:
+            made.clear()
+            leftover = made.images()
+        finally:
+            os.environ[SETTING] = saved
+        assert not leftover, f"checkpoint images left behind: {[image['Id'][:19] for image in leftover]}"
 
 
 @pytest.fixture

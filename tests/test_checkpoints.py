@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shutil
-import uuid
 
 import pytest
 from docker.errors import APIError
@@ -27,32 +26,15 @@ LESSONS = [lesson.id for lesson in COURSE.lessons]
 
 
 @pytest.fixture(scope="module")
-def store(docker_client, lab_image):
-    """This module's own checkpoints (a repository of its own, or CELERY_TUTOR_TEST_CHECKPOINTS: one a run that
-    stopped had prepared), every one removed after it."""
+def prepared(docker_client, course_checkpoints):
+    """The run's checkpoints of the whole course (`lab prepare` made them, which only restores the last one and
+    proves it when they are all there), named by the setting for this module's in-process code and commands."""
     saved = os.environ.get(checkpoint.SETTING)
-    os.environ[checkpoint.SETTING] = (os.environ.get("CELERY_TUTOR_TEST_CHECKPOINTS")
-                                      or f"celery-tutor-test/checkpoint-{uuid.uuid4().hex[:6]}")
-    made = CheckpointStore(docker_client)
+    os.environ[checkpoint.SETTING] = course_checkpoints
     try:
-        yield made
+        yield CheckpointStore(docker_client)
     finally:
-        made.clear()
-        leftover = made.images()
-        if saved is None:
-            os.environ.pop(checkpoint.SETTING)
-        else:
-            os.environ[checkpoint.SETTING] = saved
-        assert not leftover, f"checkpoint images left behind: {[image['Id'][:19] for image in leftover]}"
-
-
-@pytest.fixture(scope="module")
-def prepared(store):
-    """Every checkpoint of the course, made once for the whole module by `lab prepare` (which only restores the
-    last one and proves it when they are all there)."""
-    result = run_cli("lab", "prepare", "--lab", new_lab_name(), timeout=3600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return store
+        os.environ[checkpoint.SETTING] = saved
 
 
 def _lab(docker_client, name: str) -> Lab:

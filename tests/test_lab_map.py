@@ -8,6 +8,7 @@ import time
 import pytest
 from rich.console import Console
 
+from celery_tutor.lab.checkpoint import SETTING
 from celery_tutor.lab.lab import Lab
 from celery_tutor.lab.lab_map import LabMap, NodeView, QueueView, HAProxyServer, WorkerView, read_map
 from celery_tutor.lab.map_reading import stats_csv, worker_name
@@ -147,18 +148,20 @@ def test_after_section_two_one_broker_its_queue_and_its_worker(docker_client, la
 
 
 @pytest.fixture(scope="module")
-def whole_course(docker_client, lab_image):
-    """One lab at the end of the course, shared by the tests below (replaying the course takes minutes)."""
+def whole_course(docker_client, course_checkpoints):
+    """One lab at the end of the course, shared by the tests below: restored from the checkpoint before the last
+    lesson, whose steps are replayed but the last, which is verified (replaying the course takes minutes)."""
     lab = Lab(docker_client, name=new_lab_name())
     try:
         result = run_cli("verify", "--from", "haproxy/heal", "--to", "haproxy/heal", "--keep", "--lab", lab.name,
-                         timeout=2400)
+                         env={SETTING: course_checkpoints}, timeout=2400)
     except subprocess.TimeoutExpired:
         lab.down()
         pytest.fail("the course did not replay within 40 minutes")
     if result.returncode != 0:
         lab.down()
         pytest.fail(f"the course did not replay: {result.stderr[-2000:]}")
+    assert "restored from the checkpoint after cluster-deploy" in result.stdout
     yield lab
     run_cli("lab", "down", "--lab", lab.name)
 
