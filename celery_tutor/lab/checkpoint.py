@@ -8,19 +8,17 @@ multi` workers, the tutor's background jobs), read from /proc when the checkpoin
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import shlex
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import docker
 from docker.errors import APIError, ImageNotFound, NotFound
 
 from celery_tutor.lab.errors import LabError
 from celery_tutor.lab.image import LABEL
-from celery_tutor.lab.node import LOG_DIR
+from celery_tutor.lab.running import CAPTURE, PROCESSES, Running, Seen, parse, service_ports
 
 REPOSITORY = "celery-tutor/checkpoint"
 # CELERY_TUTOR_CHECKPOINTS: another repository for the checkpoints (a test suite's own, cleared after it), or "off"
@@ -33,148 +31,6 @@ NODES_LABEL = "celery-tutor.checkpoint-nodes"  # node=state,... of the whole che
 RUNNING_LABEL = "celery-tutor.checkpoint-running"  # JSON: what this node ran
 REPOSITORY_LABEL = "celery-tutor.checkpoint-repository"
 READY_SECONDS = 120.0  # a three-node RabbitMQ cluster booting at once on two busy cores
-
-# What the node ran, in one exec: every process's parent, the processes PID 1 adopted (but the container's own
-# bash, its first child) with what starts them again, the sockets they hold, the TCP sockets that listen or are
-# connected, and the pid files that name one of those processes.
-_CAPTURE = r"""
-main=$(ps -o pid= --ppid 1 | sort -n | head -1 | tr -d ' ')
-ps -eo pid=,ppid= | while read -r pid ppid; do echo "T $pid $ppid"; done
-roots=""
-for p in $(ps -o pid= --ppid 1); do
-  [ "$p" = "$main" ] && continue
-  [ -r /proc/$p/cmdline ] || continue
-  roots="$roots $p"
-  printf 'P\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$(cut -d' ' -f22 /proc/$p/stat)" "$(stat -c %u:%g /proc/$p)" \
-    "$(base64 -w0 /proc/$p/cmdline)" "$(readlink /proc/$p/cwd)" "$(base64 -w0 /proc/$p/environ)" \
-    "$(readlink /proc/$p/fd/1)" "$(readlink /proc/$p/fd/2)"
-done
-find /proc/[0-9]*/fd -lname 'socket:*' -printf 'S %h %l\n' 2>/dev/null
-cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "0A" || $4 == "01" {print "N", $4, $2, $3, $10}'
-[ -n "$roots" ] && find / -xdev \( -path /proc -o -path /sys -o -path /usr -o -path /dev \) -prune -o \
-  -name '*.pid' -type f -size -2k -print 2>/dev/null | while read -r f; do
-  content=$(head -c 32 "$f" | tr -d ' \n')
-  for p in $roots; do [ "$content" = "$p" ] && printf 'F\t%s\t%s\n' "$p" "$f"; done
-done
-true
-"""
-
-
-@dataclass
-class Process:
-    """A process PID 1 adopted, and how to start it again: its argv, as its user, in its directory, with its
-    environment, its output going where it went; the pid files naming it (removed before, so it writes them anew;
-    the tutor's own job pid file written with the new pid)."""
-
-    argv: list[str]
-    user: str
-    cwd: str
-    env: list[str]
-    stdout: str
-    stderr: str
-    pidfiles: list[str] = field(default_factory=list)
-    listens: list[int] = field(default_factory=list)  # a server's ports: it starts before its clients
-
-    def launcher(self) -> str:
-        def target(path: str) -> str:
-            return path if path.startswith("/") and " (deleted)" not in path else "/dev/null"
-
-        out, err = target(self.stdout), target(self.stderr)
-        redirect = f">>{shlex.quote(out)} " + ("2>&1" if err == out else f"2>>{shlex.quote(err)}")
-        command = " ".join(shlex.quote(word) for word in ["setsid", "env", "-i", *self.env, *self.argv])
-        own = [path for path in self.pidfiles if path.startswith("/run/celery-tutor/")]
-        record = "".join(f"; echo $! > {shlex.quote(path)}" for path in own)
-        return (f"mkdir -p {LOG_DIR}; cd {shlex.quote(self.cwd)} 2>/dev/null || cd /; "
-                f"{{ {command} {redirect} </dev/null & }}{record}; echo $!")
-
-
-@dataclass
-class Running:
-    """What ran in one node: its adopted processes, oldest first, and the TCP ports they listened on or were
-    connected through (a service port: one some node of the lab listened on)."""
-
-    processes: list[Process] = field(default_factory=list)
-    listens: list[int] = field(default_factory=list)
-    connected: list[int] = field(default_factory=list)
-
-    def to_json(self) -> str:
-        return json.dumps({"processes": [p.__dict__ for p in self.processes], "listens": self.listens,
-                           "connected": self.connected}, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, text: str) -> Running:
-        data = json.loads(text)
-        return cls([Process(**p) for p in data["processes"]], list(data["listens"]), list(data["connected"]))
-
-
-@dataclass
-class _Seen:
-    """One capture's reading: adopted processes (pid -> Process, start time), and the daemons' sockets."""
-
-    processes: dict[int, tuple[int, Process]]
-    listens: set[int]
-    connections: set[tuple[int, int]]  # (local port, remote port) of the daemons' connected sockets
-
-
-def _port(address: str) -> int:
-    return int(address.rsplit(":", 1)[1], 16)
-
-
-def _parse(output: str) -> _Seen:
-    parents: dict[int, int] = {}
-    roots: dict[int, tuple[int, Process]] = {}
-    sockets: dict[str, int] = {}
-    tcp: list[list[str]] = []
-    for line in output.splitlines():
-        kind, _, rest = line.partition(" " if line[:2] in ("T ", "S ", "N ") else "\t")
-        fields = rest.split("\t") if kind in ("P", "F") else rest.split()
-        if kind == "T" and len(fields) == 2:
-            parents[int(fields[0])] = int(fields[1])
-        elif kind == "P" and len(fields) == 8:
-            pid, start, user, argv, cwd, env, out, err = fields
-            words = [w.decode(errors="replace") for w in base64.b64decode(argv).split(b"\0") if w]
-            env_words = [w.decode(errors="replace") for w in base64.b64decode(env).split(b"\0") if w]
-            if words:  # read again as the process's own user: that reading knows more, the pid files stay
-                known = roots.get(int(pid))
-                roots[int(pid)] = (int(start or 0), Process(words, user, cwd, env_words, out, err,
-                                                            known[1].pidfiles if known else []))
-        elif kind == "S" and len(fields) == 2:  # /proc/PID/fd socket:[INODE]
-            sockets[fields[1].strip("socket:[]")] = int(fields[0].split("/")[2])
-        elif kind == "N" and len(fields) == 4:
-            tcp.append(fields)
-        elif kind == "F" and len(fields) == 2 and int(fields[0]) in roots:
-            roots[int(fields[0])][1].pidfiles.append(fields[1])
-
-    def root(pid: int | None) -> int | None:
-        for _ in range(64):  # up the tree to an adopted process (or to an exec's, whose parent is 0)
-            if pid is None or pid <= 1:
-                return None
-            if pid in roots:
-                return pid
-            pid = parents.get(pid)
-        return None
-
-    listens, connections = set(), set()
-    for state, local, remote, inode in tcp:
-        owner = root(sockets.get(inode))
-        if owner is None:
-            continue
-        if state == "0A":
-            listens.add(_port(local))
-            served = roots[owner][1].listens
-            if _port(local) not in served:
-                served.append(_port(local))
-        else:
-            connections.add((_port(local), _port(remote)))
-    for _, process in roots.values():
-        process.listens.sort()
-    return _Seen(roots, listens, connections)
-
-
-def _service_ports(connections: set[tuple[int, int]], services: set[int]) -> set[int]:
-    # Either end: which of two Erlang nodes dials the other differs from one start to the next.
-    return {port for pair in connections for port in pair if port in services}
-
 
 def repository() -> str:
     return os.environ.get(SETTING) or REPOSITORY
@@ -278,9 +134,9 @@ class CheckpointStore:
         made: list[str] = []
         try:
             for node in states:
-                seen = captured.get(node) or _Seen({}, set(), set())
+                seen = captured.get(node) or Seen({}, set(), set())
                 running = Running([process for _, process in sorted(seen.processes.values(), key=lambda p: p[0])],
-                                  sorted(seen.listens), sorted(_service_ports(seen.connections, services)))
+                                  sorted(seen.listens), sorted(service_ports(seen.connections, services)))
                 labels = {LABEL: CHECKPOINT_LAB, "celery-tutor.node": node, "celery-tutor.owner": "",
                           AFTER_LABEL: after, KEY_LABEL: key, NODES_LABEL: nodes_label, REPOSITORY_LABEL: repository(),
                           RUNNING_LABEL: running.to_json()}
@@ -303,17 +159,17 @@ class CheckpointStore:
             raise LabError(f"the checkpoint after {after} did not save whole", "")
         return checkpoint
 
-    def capture(self, node, script: str = _CAPTURE) -> _Seen:
+    def capture(self, node, script: str = CAPTURE) -> Seen:
         """What runs in the node. Read again as each daemon's own user: root in a container may not read another
         user's /proc/PID/{cwd,environ,fd} (no CAP_SYS_PTRACE), and RabbitMQ runs as rabbitmq."""
         output = self._as(node, "0:0", script)
-        seen = _parse(output)
+        seen = parse(output)
         users = {process.user for _, process in seen.processes.values()} - {"0:0"}
         for user in sorted(users):
             output += "\n" + "\n".join(line for line in self._as(node, user, script).splitlines()
                                        if line.startswith(("S ", "P\t")) and f"\t{user}\t" in line
                                        or line.startswith("S "))
-        return _parse(output)
+        return parse(output)
 
     @staticmethod
     def _as(node, user: str, script: str) -> str:
@@ -406,10 +262,10 @@ class CheckpointStore:
                                f"{exc.explanation or exc}", "") from None
 
     def _back(self, node, running: Running) -> bool:
-        seen = self.capture(node, _CAPTURE.split("[ -n \"$roots\" ]")[0] + "true")
+        seen = self.capture(node, PROCESSES)
         if len(seen.processes) < len(running.processes) or not set(running.listens) <= seen.listens:
             return False
-        return set(running.connected) <= _service_ports(seen.connections, set(running.connected))
+        return set(running.connected) <= service_ports(seen.connections, set(running.connected))
 
     def image_id(self, name: str) -> str | None:
         try:
