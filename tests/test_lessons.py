@@ -58,6 +58,7 @@ def test_blocks_carry_their_attributes():
 
 @pytest.mark.parametrize("body, line, message", [
     ("## A {#a}\n\n```sh {run node=celery-9}\nx\n```\n" + CHECK, 12, "unknown node 'celery-9'"),
+    ("## A {#a}\n\n```sh {file node=celery-1 path=/x from=celery-9}\n```\n" + CHECK, 12, "unknown node 'celery-9'"),
     ("## A {#a}\n\n```sh {fly node=celery-1}\nx\n```\n" + CHECK, 12, "unknown role 'fly'"),
     ("## A {#a}\n\n```sh {run node=celery-1 colour=red}\nx\n```\n" + CHECK, 12, "unknown attribute 'colour'"),
     ("## A {#a}\n\n```sh {run}\nx\n```\n" + CHECK, 12, "needs node="),

@@ -17,7 +17,8 @@ def caption(role: str, attrs: dict[str, str]) -> str:
     if role == "lab":
         return f"▶ **Docker** · {attrs.get('action', '')} {node}"
     if role == "file":
-        return f"▶ **{node}** · the file `{attrs.get('path', '')}`"
+        copied = f", copied from {attrs['from']}" if attrs.get("from") else ""
+        return f"▶ **{node}** · the file `{attrs.get('path', '')}`{copied}"
     if role == "repl":
         return f"▶ **{node}** · typed into the Python REPL (`{attrs.get('session', 'python')}` tab)"
     where = f" in `{attrs['cwd']}`" if attrs.get("cwd") else ""

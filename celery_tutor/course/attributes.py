@@ -77,9 +77,10 @@ ROLES: tuple[Role, ...] = (
     Role("run", "runs it as a bash script in the node, streaming its output; a non-zero exit fails the step's run",
          (NODE, CWD, Key("timeout", _number, default="60", doc="seconds"), Key("background", _name, doc="a job name"),
           Key("session", _name, doc="a shell session's name"), SOLUTION), action=True),
-    Role("file", "writes the body to a file in the node",
-         (NODE, Key("path", _path, required=True), Key("mode", _mode, default="644", doc="octal"), SOLUTION),
-         action=True),
+    Role("file", "writes the body to a file in the node; with `from`, copies the file at `path` from that node "
+                 "instead, and the body is the equivalent `docker cp`, shown to the learner and never run",
+         (NODE, Key("path", _path, required=True), Key("mode", _mode, default="644", doc="octal"),
+          Key("from", _name, doc="a node"), SOLUTION), action=True),
     Role("repl", "types each `>>>` line (and its `...` continuation lines) into a Python REPL in the node; other "
                  "lines are the output the learner should expect and are not typed",
          (NODE, Key("session", _name, default="python"), CWD, Key("timeout", _number, default="30", doc="per line"),

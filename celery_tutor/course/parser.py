@@ -50,7 +50,7 @@ def _check_block(role: str, attrs: dict[str, str], nodes: list[str], report) -> 
         if key is None:
             known = ", ".join(key.name for key in declared.keys) or "none"
             problems.append(f"unknown attribute {name!r} for a {role} block (known: {known})")
-        elif name == "node" and value not in nodes:
+        elif name in ("node", "from") and value not in nodes:
             problems.append(f"unknown node {value!r} (the lab has: {', '.join(nodes)})")
         elif (value or not key.required) and (problem := key.problem(value)):
             problems.append(problem)

@@ -15,7 +15,7 @@ from typing import Callable
 import docker
 from docker.errors import APIError, NotFound
 
-from celery_tutor.lab.errors import NodeNotRunning
+from celery_tutor.lab.errors import LabError, NodeNotRunning
 from celery_tutor.lab.in_node import LOG_DIR
 
 OutputCallback = Callable[[str], None]
@@ -245,6 +245,19 @@ class Node:
                 stream.close()
             except Exception:
                 pass
+
+    def get_file(self, path: str) -> bytes:
+        """A file of the node, read through the API (as put_file writes one). Raises LabError when it is not there."""
+        try:
+            stream, _ = self.api.get_archive(self.container_name, path)
+        except NotFound:
+            raise LabError(f"{path} is not in {self.name}", "check the earlier steps ran there") from None
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            member = tar.next()
+            extracted = tar.extractfile(member) if member is not None else None
+            if extracted is None:
+                raise LabError(f"{path} in {self.name} is not a file", "")
+            return extracted.read()
 
     def put_file(self, path: str, content: str | bytes, mode: int = 0o644) -> None:
         """Write a file into the node through the API, so a remote engine works as well as a local one."""

@@ -121,8 +121,11 @@ class StepRunner:
             return None
         node = self.lab.node(node_name)
         if block.role == "file":
-            node.put_file(block.get("path"), block.body, int(block.get("mode"), 8))
-            self.on_output(node_name, f"[file] wrote {block.get('path')}\n")
+            origin = block.get("from")
+            content = self.lab.node(origin).get_file(block.get("path")) if origin else block.body
+            node.put_file(block.get("path"), content, int(block.get("mode"), 8))
+            copied = f" as it is in {origin}" if origin else ""
+            self.on_output(node_name, f"[file] wrote {block.get('path')}{copied}\n")
             return None
         if block.role == "repl":
             session = self.session(node_name, block.session, PythonSession, block.get("cwd"))
