@@ -23,6 +23,12 @@ def _steps(count: int, what: str = "") -> str:
     return f"{count or 'no'} {what}step{'' if count == 1 else 's'}"
 
 
+def _then(plan: Plan, who: str = "") -> str:
+    """', then replays the 2 steps after it', or nothing when the checkpoint is the target."""
+    count = len(plan.replayed)
+    return f", then {who}replays the {_steps(count)} after it" if count else ""
+
+
 def offer_text(plan: Plan, ready_for: str | None = None, go: bool = False) -> tuple[str, Text]:
     """The title and the question: the lab's problem if it has one, where the rebuild leads, from where (a checkpoint
     or the start), what it costs, and the marks a rewind takes back."""
@@ -35,8 +41,8 @@ def offer_text(plan: Plan, ready_for: str | None = None, go: bool = False) -> tu
         title = "Jump ahead"
         text.append("Go to step ")
         text.append(target, style="bold")
-        text.append(f"? The lab is restored from the checkpoint after {plan.restored_after}, then the tutor replays "
-                    f"the {_steps(len(plan.replayed))} after it ({about(plan.seconds)}).\n\n")
+        text.append(f"? The lab is restored from the checkpoint after {plan.restored_after}"
+                    f"{_then(plan, 'the tutor ')} ({about(plan.seconds)}).\n\n")
         text.append("Its containers are made again from the checkpoint; each step's solution runs and its check "
                     "must pass, as if you had done them.", style="dim")
     elif plan.reset:
@@ -44,8 +50,8 @@ def offer_text(plan: Plan, ready_for: str | None = None, go: bool = False) -> tu
         text.append("Rebuild the lab to step ")
         text.append(target, style="bold")
         if plan.restore:
-            text.append(f" (restores the checkpoint after {plan.restored_after}, then replays "
-                        f"{_steps(len(plan.replayed), 'later ')}, {about(plan.seconds)})?\n\n")
+            text.append(f" (restores the checkpoint after {plan.restored_after}{_then(plan)}, "
+                        f"{about(plan.seconds)})?\n\n")
             text.append("Its containers are made again from the checkpoint; then the tutor runs the solution and "
                         "the check of every step from there to this one.", style="dim")
         else:
