@@ -36,7 +36,7 @@ def offer_text(plan: Plan, ready_for: str | None = None, go: bool = False) -> tu
     text = Text()
     if plan.gone:
         text.append(f"{describe_gone(plan.gone)}, so the lab no longer matches your progress.\n\n", style="bold")
-    if plan.reset and go and not plan.gone:
+    if plan.reset and plan.restore and go and not plan.gone:
         # A jump ahead that a checkpoint makes quicker than replaying on the lab as it is.
         title = "Jump ahead"
         text.append("Go to step ")
