@@ -1,5 +1,6 @@
-"""A rewind in the tutor, on the real engine and the course's first lessons: a learner past the broker's start goes
-back to it and rebuilds there; the lab comes from the checkpoint before it, and the later steps are to do again."""
+"""A rewind in the tutor, on the real engine: a learner goes back to an earlier step and rebuilds there (b); the lab
+comes from the checkpoint before it (or, when that one is broken, from a replay with a line saying why), and the later
+steps are to do again."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from celery_tutor.steps.runner import StepRunner
 
 from conftest import ROOT, new_lab_name
 
-from .test_rebuild import _Quiet, offered, rebuilt
+from .test_rebuild import _Quiet, at_step, lab2, offered, rebuilt, short, tutor  # noqa: F401 (fixtures)
 from .tutor_helpers import SIZE, bar, check, pane_text, run, wait_for
 
 pytestmark = pytest.mark.lab
@@ -104,3 +105,36 @@ def test_a_rewind_restores_the_checkpoint_before_the_step_and_takes_back_the_lat
     again = SavedProgress.for_lab(lab3.name, tmp_path / "state")
     assert again.passed(START) and not again.passed(STATUS)
     assert again.passed(COURSE.step("rabbitmq-install/install"))
+
+
+def test_a_rewind_past_a_checkpoint_with_an_image_removed_replays_and_says_why(store, short, lab2, docker_client,
+                                                                              tmp_path):
+    """On the rebuild tests' short course: the checkpoint after `nodes` lost an image by hand; the rewind replays
+    from the start instead, the step bar says why, and the checkpoint is made whole again on the way."""
+    progress = at_step(lab2, short, "files/three")  # saves the checkpoint after `nodes`
+    made = next(saved for saved in store.all() if saved.after == "nodes")
+    docker_client.images.remove(made.images["celery-2"]["Id"], force=True)
+    app = tutor(short, lab2, progress, tmp_path)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.runner is not None and app.main.status_bar.nodes, 30, "the lab")
+            main = app.main
+            main.outline.select_node(main.outline._step_nodes["files/one"])  # back: nothing asked
+            await wait_for(pilot, lambda: main.step.full_id == "files/one", 5, "the earlier step")
+            await pilot.press("b")
+            offer = await offered(pilot, app)
+            assert "Rebuild the lab to step 1-2 One (replays 1 earlier step" in offer, offer
+            assert "the marks of the 2 steps from here on (1-2 One … 1-2 Two) are taken back" in offer, offer
+            await pilot.press("y")
+            await rebuilt(pilot, app)
+            assert ("The lab is ready, but the checkpoint after nodes is incomplete: the image of celery-2 is "
+                    "missing: replaying instead") in bar(app), bar(app)
+            assert not app.progress.passed("files/one") and not app.progress.passed("files/two")
+            assert app.progress.passed("nodes/start") and main.lab_at == 1
+            gone = await asyncio.to_thread(lab2.node("celery-1").exec, "test -e /root/one")
+            assert not gone.ok  # what step one made is gone with the containers
+            assert app.unexpected_errors == []
+
+    asyncio.run(scenario())
+    assert [saved.usable for saved in store.all() if saved.after == "nodes"] == [True]  # made again on the way
