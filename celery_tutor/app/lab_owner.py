@@ -17,7 +17,7 @@ from celery_tutor.app.widgets.status_bar import NodeState
 from celery_tutor.course.model import COMMAND_LINE_SESSION as SHELL
 from celery_tutor.course.model import Block, Step
 from celery_tutor.lab.in_node import LOG_DIR
-from celery_tutor.steps.rebuild import Plan, gone_nodes, rebuild, step_label
+from celery_tutor.steps.rebuild import Plan, gone_nodes, plan_rebuild, rebuild, step_label
 
 LEARNER_LINE_TIMEOUT = 24 * 3600  # a line the learner typed runs until it ends or they press Ctrl+C
 # One exec per running node: is RabbitMQ's port open, does a worker run, which background logs exist.
@@ -238,9 +238,30 @@ class LabOwner:
 
     # --- rebuilding the lab to a step ---------------------------------------------------------------------
 
+    def plan_rebuild(self, steps: list[Step], target: Step, lab_at: int, gone: list[tuple[str, str]], fresh: bool,
+                     passed: set[str], go: bool) -> None:
+        """Weigh the rebuild to `target` against the checkpoints (steps.rebuild.plan_rebuild) in a thread: finding
+        them asks the engine. RebuildPlanned comes back."""
+        self._start(functools.partial(self._plan_rebuild, self.lab, steps, target, lab_at, gone, fresh, passed, go),
+                    "plan")
+
+    def _plan_rebuild(self, lab, steps: list[Step], target: Step, lab_at: int, gone: list[tuple[str, str]],
+                      fresh: bool, passed: set[str], go: bool) -> None:
+        from celery_tutor.lab.checkpoint import enabled
+        from celery_tutor.steps.rebuild import Checkpoints
+
+        checkpoint, cost = 0, 0.0
+        if enabled():
+            try:
+                checkpoint, cost = Checkpoints(lab, steps).nearest_restore(steps.index(target))
+            except Exception as exc:  # the engine gone away: planned as a replay, the rebuild itself will say why
+                self.on_error(exc, "looking for a checkpoint")
+        self._post(msg.RebuildPlanned(plan_rebuild(steps, target, lab_at, checkpoint=checkpoint, restore_cost=cost,
+                                                   gone=gone, fresh=fresh, passed=passed), go))
+
     def rebuild(self, plan: Plan, go: bool) -> None:
         self._rebuild_cancel = cancel = threading.Event()
-        reporter = _RebuildReporter(self._post, self.buffer.write, len(plan.replay))
+        reporter = _RebuildReporter(self._post, self.buffer.write, plan.replay)
         self._start(functools.partial(self._rebuild_lab, self.lab, self.runner, plan, go, reporter, cancel,
                                       self._echo), "step")
 
@@ -363,14 +384,15 @@ def _gone(lab, expected: list[str]) -> list[tuple[str, str]]:
 class _RebuildReporter:
     """Tells the screen how the replay goes (from the rebuild's thread) and marks each step's start in its pane."""
 
-    def __init__(self, post: Callable[[object], None], write: Callable[[str, str], None], total: int):
-        self.post, self.write, self.total, self.done = post, write, total, 0
+    def __init__(self, post: Callable[[object], None], write: Callable[[str, str], None], replay: list[Step]):
+        self.post, self.write, self.replay = post, write, replay
 
     def phase(self, step: Step, phase: str) -> None:
-        self.post(msg.RebuildProgress(self.done, self.total, step, phase))
+        # Counted by where the step is: the steps a checkpoint stood for are done without a phase of their own.
+        self.post(msg.RebuildProgress(self.replay.index(step), len(self.replay), step, phase))
         first = next((block for block in step.actions if block.node), None)
         if phase == "solution" and first is not None:
             self.write(first.source, f"\x1b[2m── replaying {step_label(step)} ──\x1b[0m\n")
 
     def finished(self, outcome) -> None:
-        self.done += 1
+        pass

@@ -98,6 +98,14 @@ class CheckFinished(Message):
 
 
 @dataclass
+class RebuildPlanned(Message):
+    """The plan of a rebuild, weighed against the checkpoints there are: the learner is asked next."""
+
+    plan: Any
+    go: bool  # the learner asked for the target step: show it once the lab is there
+
+
+@dataclass
 class RebuildProgress(Message):
     """The rebuild worker reached a phase (reset, solution, check) of the `done + 1`-th of `total` steps."""
 

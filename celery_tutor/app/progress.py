@@ -61,6 +61,12 @@ class ProgressView:
         self.saved.mark_replayed(step_ids)
         self.save()
 
+    def unmark(self, step_ids: list[str]) -> list[str]:
+        """A rewind took these steps back (SavedProgress.unmark); returns those that had passed."""
+        unmarked = self.saved.unmark(step_ids)
+        self.save()
+        return unmarked
+
     # --- help asked for -----------------------------------------------------------------------------------
 
     def revealed(self, step_id: str) -> bool:

@@ -33,14 +33,6 @@ def replay_to(lab, replay: list[Step], target: Step, shown: str, reset: bool = F
     if not rebuilt.ok:
         err.print(f"[red]the replay failed[/]: {rebuilt.reason}")
         return 1
-    console.print(f"the lab is ready at {shown} ({how_far(rebuilt, len(replay))})")
+    console.print(f"the lab is ready at {shown} ({rebuilt.how_far()})")
     return 0
 
-
-def how_far(rebuilt, count: int) -> str:
-    """'12 step(s) replayed', or '40 step(s) restored from the checkpoint after chords, 2 replayed'."""
-    restored = rebuilt.restored
-    if not restored:
-        return f"{count} step(s) replayed"
-    return (f"{restored} step(s) restored from the checkpoint after {rebuilt.restored_after}, "
-            f"{count - restored} replayed")

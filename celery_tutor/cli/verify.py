@@ -53,10 +53,8 @@ def run(args) -> int:
         reporter.show_recent()
         err.print(f"[red]verify failed at {outcome.step.full_id}[/]: {outcome.reason}")
         return 1
-    from celery_tutor.cli.replay import how_far
-
     verified = sum(1 for outcome in outcomes if not outcome.replayed)
     console.print(f"[green]verify passed[/]: {verified} step(s) verified"
-                  f"{f', {how_far(rebuilt, len(replay))}' if replay and rebuilt.restored else ''}"
+                  f"{f', {rebuilt.how_far()}' if replay and rebuilt.restored else ''}"
                   f"{f', {len(replay)} replayed' if replay and not rebuilt.restored else ''} in {total:.1f} s")
     return 0

@@ -118,6 +118,19 @@ class SavedProgress:
         if at is not None:
             self.current = at
 
+    def unmark(self, step_ids: Iterable[str]) -> list[str]:
+        """A rewind: the steps' marks taken back (passed, failed checks), the hints, solutions seen and time spent
+        kept (they are what the learner did); returns the ids that had a pass."""
+        unmarked = []
+        for step_id in step_ids:
+            record = self.steps.get(step_id)
+            if record is None:
+                continue
+            if record.passed_at:
+                unmarked.append(step_id)
+            record.passed_at, record.failures = None, 0
+        return unmarked
+
     def forget_all(self) -> None:
         """Forget every record, those of steps the course no longer has included, and where the learner was."""
         self.steps.clear()

@@ -87,19 +87,72 @@ def estimate_seconds(steps: Iterable[Step], reset: bool) -> float:
             + sum(_check_seconds(block) for step in steps for block in step.checks))
 
 
+# A restore, timed on two cores: the lab taken down and each node made again from its image, then each process it
+# ran started again and waited for (a server, RabbitMQ's beam or epmd, boots for seconds; a client connects).
+RESTORE_NODE_SECONDS = 3.0
+RESTORE_SERVER_SECONDS = 4.0
+RESTORE_CLIENT_SECONDS = 1.0
+
+
+def restore_seconds(checkpoint) -> float:
+    """A rough time for restoring `checkpoint` (lab.checkpoint.Checkpoint), from the nodes and processes it holds."""
+    seconds = RESET_SECONDS
+    for node, state in checkpoint.nodes.items():
+        seconds += RESTORE_NODE_SECONDS
+        if state == "running":
+            processes = checkpoint.running(node).processes
+            seconds += sum(RESTORE_SERVER_SECONDS if process.listens else RESTORE_CLIENT_SECONDS
+                           for process in processes)
+    return seconds
+
+
 @dataclass
 class Plan:
-    """A rebuild to `target`: `replay` run in order, on a fresh lab when `reset` (the steps before `target`),
-    else on the lab as it is (the steps between where the lab is and `target`). `gone` says why, if a node went."""
+    """A rebuild to `target`: `replay` run in order, on a fresh lab when `reset` (the steps before `target`, the first
+    `restore` of them stood for by the nearest checkpoint, restored in about `restore_cost` s), else on the lab as it
+    is (the steps between where the lab is and `target`). `gone` says why, if a node went; `forget`, the steps from
+    `target` on whose marks a rewind takes back (the lab will not have what they did)."""
 
     target: Step
     replay: list[Step]
     reset: bool
     gone: list[tuple[str, str]] = field(default_factory=list)
+    restore: int = 0
+    restore_cost: float = 0.0
+    forget: list[Step] = field(default_factory=list)
+
+    @property
+    def restored_after(self) -> str:
+        """The lesson whose checkpoint the plan restores, or ''."""
+        return self.replay[self.restore - 1].lesson.id if self.restore else ""
+
+    @property
+    def replayed(self) -> list[Step]:
+        """The steps the plan runs: those after the checkpoint."""
+        return self.replay[self.restore:]
 
     @property
     def seconds(self) -> float:
+        if self.restore:
+            return self.restore_cost + estimate_seconds(self.replayed, reset=False)
         return estimate_seconds(self.replay, self.reset)
+
+
+def plan_rebuild(steps: list[Step], target: Step, lab_at: int, *, checkpoint: int = 0, restore_cost: float = 0.0,
+                 gone: Iterable[tuple[str, str]] = (), fresh: bool = False, passed: Iterable[str] = ()) -> Plan:
+    """The rebuild of a lab ready for steps[lab_at] to `target`, `checkpoint` the steps the nearest usable checkpoint
+    at or before it stands for (0: none). A fresh lab (from that checkpoint, if there is one) when asked (`fresh`), when
+    a node is gone, or when `target` is behind the lab (a rewind: `passed` steps from `target` on are forgotten);
+    a jump ahead replays on the lab as it is, unless restoring the checkpoint and replaying from it is quicker."""
+    index = steps.index(target)
+    checkpoint = checkpoint if 0 < checkpoint <= index else 0
+    passed = set(passed)
+    afresh = Plan(target, steps[:index], reset=True, gone=list(gone), restore=checkpoint,
+                  restore_cost=restore_cost, forget=[step for step in steps[index:] if step.full_id in passed])
+    if fresh or afresh.gone or index < lab_at:
+        return afresh
+    as_it_is = Plan(target, steps[lab_at:index], reset=False)
+    return afresh if checkpoint > lab_at and afresh.seconds < as_it_is.seconds else as_it_is
 
 
 class Cancelled(Exception):
@@ -126,6 +179,13 @@ class Rebuilt:
     def restored(self) -> int:
         """How many of the steps a checkpoint stood for."""
         return sum(1 for outcome in self.outcomes if outcome.reason == RESTORED)
+
+    def how_far(self) -> str:
+        """'12 step(s) replayed', or '40 step(s) restored from the checkpoint after chords, 2 replayed'."""
+        if not self.restored:
+            return f"{self.total} step(s) replayed"
+        return (f"{self.restored} step(s) restored from the checkpoint after {self.restored_after}, "
+                f"{self.total - self.restored} replayed")
 
     @property
     def failed(self) -> StepOutcome | None:
@@ -217,6 +277,13 @@ class Checkpoints:
         """How many steps the nearest usable checkpoint at or before `index` stands for (0: none), without using it:
         a jump ahead can ask whether a restore would beat replaying from where its lab is."""
         return self._nearest(index)[0] if self.enabled else 0
+
+    def nearest_restore(self, index: int) -> tuple[int, float]:
+        """nearest(index), and about how long restoring that checkpoint takes: what a plan weighs against a replay."""
+        if not self.enabled:
+            return 0, 0.0
+        end, found, _ = self._nearest(index)
+        return (end, restore_seconds(found)) if found is not None else (0, 0.0)
 
     def restore_nearest(self, runner: StepRunner, index: int) -> int:
         """Make the lab the nearest usable checkpoint at or before `index`, proved by its last step's checks; returns

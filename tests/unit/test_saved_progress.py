@@ -112,3 +112,19 @@ def test_saved_then_loaded_is_the_same_and_reset_forgets_exactly_from_the_step_o
         assert resumed.full_id == current
     else:
         assert resumed is next((s for s in STEPS if not again.passed(s)), None)
+
+
+def test_a_rewind_takes_back_the_marks_and_keeps_what_the_learner_did(tmp_path):
+    progress = SavedProgress.for_lab("alice", tmp_path)
+    for step in STEPS[:5]:
+        progress.mark_passed(step)
+    record = progress.record(STEPS[3])
+    record.hints, record.seconds, record.failures, record.revealed = 2, 90.0, 3, True
+    unmarked = progress.unmark([step.full_id for step in STEPS[3:]])
+    assert unmarked == [STEPS[3].full_id, STEPS[4].full_id]  # the steps not passed had no mark to take back
+    progress.save()
+    again = SavedProgress.for_lab("alice", tmp_path)
+    assert [again.passed(step) for step in STEPS[:6]] == [True, True, True, False, False, False]
+    kept = again.steps[STEPS[3].full_id]
+    assert (kept.hints, kept.seconds, kept.failures, kept.revealed) == (2, 90.0, 0, True)
+    assert again.resume_step(COURSE) is STEPS[3]  # where it carries on: the first step not passed

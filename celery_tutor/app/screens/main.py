@@ -26,7 +26,6 @@ from celery_tutor.app.widgets.output_tabs import OutputTabs
 from celery_tutor.app.widgets.status_bar import StatusBar
 from celery_tutor.app.widgets.step_bar import StepBar
 from celery_tutor.course.model import Course, Step
-from celery_tutor.steps.rebuild import Plan
 
 FLUSH_SECONDS = 0.05  # output reaches the panes in batches this far apart, never line by line
 WIDE = 170  # columns from which the lesson and the panes stand side by side
@@ -377,9 +376,6 @@ class MainScreen(LabReports, TypedLines, Screen):
         if self.reachable(step):
             await self.go_to(step)
             return
-        gone = self._gone_now()
-        if gone:  # replaying on a lab that lost a node would fail: it is made afresh
-            self.offer_rebuild(self._rebuild_plan(gone, step), go=True)
-        else:
-            self.offer_rebuild(Plan(step, self.steps[self.lab_at: self._index(step)], reset=False), go=True)
+        # From a checkpoint when that is quicker; afresh if a node is gone (a replay on that lab would fail).
+        self.plan_rebuild(self._gone_now(), step, go=True, fresh=False)
 

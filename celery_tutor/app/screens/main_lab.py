@@ -104,7 +104,7 @@ class LabReports:
         if not)? Later: did a node go away from outside while nothing ran (say so; a step run would fail)?"""
         gone = gone_nodes(((node.name, node.state) for node in nodes), self._expected(self.lab_at))
         if first and gone:
-            self.offer_rebuild(self._rebuild_plan(gone))
+            self.plan_rebuild(gone)
         elif gone and not self.busy:
             # The current step's own lab blocks stop and start nodes on purpose.
             own = {block.node for block in self.step.actions if block.role == "lab"}
@@ -131,7 +131,7 @@ class LabReports:
             else:
                 self.step_bar.show_run_failed(message.reason)
         if message.gone:
-            self.offer_rebuild(self._rebuild_plan(message.gone))
+            self.plan_rebuild(message.gone)
 
     def on_check_started(self, message: msg.CheckStarted) -> None:
         self.activity = Activity.CHECKING
@@ -152,7 +152,7 @@ class LabReports:
         if message.gone:  # not the learner's failure: the lab lost a node
             if step is self.step:
                 self.step_bar.show_node_gone("Not yet", message.reason, describe_gone(message.gone))
-            self.offer_rebuild(self._rebuild_plan(message.gone))
+            self.plan_rebuild(message.gone)
             self.owner.probe()
             return
         if message.passed:
@@ -173,16 +173,24 @@ class LabReports:
         nodes = self.status_bar.nodes
         return gone_nodes(((node.name, node.state) for node in nodes), self._expected(self.lab_at))
 
-    def _rebuild_plan(self, gone: list[tuple[str, str]], target: Step | None = None) -> Plan:
-        """A fresh lab brought to `target`; by default to where the learner or the lab is, whichever is further,
-        so the progress's marks and the lab agree again."""
+    def plan_rebuild(self, gone: list[tuple[str, str]], target: Step | None = None, go: bool = False,
+                     fresh: bool = True) -> None:
+        """The lab brought to `target`, afresh (`fresh`, a node `gone`, or a rewind: `target` behind the lab) or, for
+        a jump ahead, whichever is quicker: replaying on the lab as it is, or the nearest checkpoint restored and the
+        steps after it replayed. By default to where the learner or the lab is, whichever is further, so the
+        progress's marks and the lab agree again. The owner weighs the checkpoints; the offer follows."""
         if target is None:
             target = self.steps[min(max(self._index(self.step), self.lab_at), len(self.steps) - 1)]
-        return Plan(target, self.steps[: self._index(target)], reset=True, gone=gone)
+        passed = {step.full_id for step in self.steps if self.progress.passed(step.full_id)}
+        self.owner.plan_rebuild(self.steps, target, self.lab_at, gone, fresh, passed, go)
+
+    def on_rebuild_planned(self, message: msg.RebuildPlanned) -> None:
+        if not self.app.closing:
+            self.offer_rebuild(message.plan, message.go)
 
     def action_rebuild(self) -> None:
         if self._can_act():
-            self.offer_rebuild(self._rebuild_plan(self._gone_now(), self.step))
+            self.plan_rebuild(self._gone_now(), self.step)
 
     def offer_rebuild(self, plan: Plan, go: bool = False) -> None:
         """Ask first (a rebuild removes the containers, or runs steps for the learner); one question at a time."""
@@ -191,14 +199,17 @@ class LabReports:
         if any(isinstance(screen, RebuildScreen) for screen in self.app.screen_stack):
             return
         ready_for = step_label(self.steps[self.lab_at]) if self.lab_at < len(self.steps) else None
-        self.app.push_screen(RebuildScreen(plan, ready_for), functools.partial(self._rebuild_answered, plan, go))
+        self.app.push_screen(RebuildScreen(plan, ready_for, go), functools.partial(self._rebuild_answered, plan, go))
 
     def _rebuild_answered(self, plan: Plan, go: bool, rebuild: bool | None) -> None:
         if not rebuild or not self._can_act():
             return
         self.activity = Activity.REBUILDING
-        self.step_bar.show_rebuilding(0, len(plan.replay), "", "removing the containers, starting them afresh…"
-                                      if plan.reset else "starting…")
+        if plan.restore:
+            first = f"restoring the checkpoint after {plan.restored_after}…"
+        else:
+            first = "removing the containers, starting them afresh…" if plan.reset else "starting…"
+        self.step_bar.show_rebuilding(0, len(plan.replay), "", first)
         self.owner.rebuild(plan, go)
 
     def on_rebuild_progress(self, message: msg.RebuildProgress) -> None:
@@ -212,17 +223,24 @@ class LabReports:
         first = self._index(plan.replay[0]) if plan.replay else self._index(plan.target)
         self.lab_at = 0 if rebuilt.error and plan.reset else first + len(rebuilt.replayed)
         self.progress.mark_replayed([step.full_id for step in rebuilt.replayed])
-        for step in rebuilt.replayed:
+        # A rewind: the lab no longer has what the later steps did (nor, if it stopped short, what it did not reach).
+        forgotten = [] if rebuilt.error else self.progress.unmark([step.full_id for step in plan.forget])
+        for step in [*rebuilt.replayed, *plan.forget]:
             self.outline.refresh_step(step)
         self.owner.probe()
+        notes = "; ".join(rebuilt.notes)
         if not rebuilt.ok:
             self.step_bar.show_rebuild_failed(rebuilt.reason, rebuilt.cancelled)
+            if notes:
+                self.app.notify(notes, title="Checkpoints", severity="warning", timeout=20)
             return
         if message.go:
             await self.go_to(plan.target)
         else:
             self.owner.runner.begin_step(self.step)  # the step's checks read what is printed from now on
             self._show_todo()
-        count = len(rebuilt.replayed)
-        self.app.notify(f"{count} step{'' if count == 1 else 's'} replayed in {rebuilt.seconds:.0f} s: the lab is "
-                        f"ready for {step_label(plan.target)}.", title="Lab rebuilt", timeout=8)
+        if notes:  # why a checkpoint was passed over or not saved: the step bar keeps it until the next key
+            self.step_bar.show_note(f"The lab is ready, but {notes}.")
+        unmarked = f"; {len(forgotten)} later step(s) to do again" if forgotten else ""
+        self.app.notify(f"{rebuilt.how_far()} in {rebuilt.seconds:.0f} s{unmarked}: the lab is ready for "
+                        f"{step_label(plan.target)}.", title="Lab rebuilt", timeout=8)

@@ -19,28 +19,58 @@ def about(seconds: float) -> str:
     return f"about {round(seconds / 60)} min"
 
 
-def offer_text(plan: Plan, ready_for: str | None = None) -> tuple[str, Text]:
-    """The title and the question: the lab's problem if it has one, where the rebuild leads, what it costs."""
+def _steps(count: int, what: str = "") -> str:
+    return f"{count or 'no'} {what}step{'' if count == 1 else 's'}"
+
+
+def _then(plan: Plan, who: str = "") -> str:
+    """', then replays the 2 steps after it', or nothing when the checkpoint is the target."""
+    count = len(plan.replayed)
+    return f", then {who}replays the {_steps(count)} after it" if count else ""
+
+
+def offer_text(plan: Plan, ready_for: str | None = None, go: bool = False) -> tuple[str, Text]:
+    """The title and the question: the lab's problem if it has one, where the rebuild leads, from where (a checkpoint
+    or the start), what it costs, and the marks a rewind takes back."""
     target = step_label(plan.target)
-    count = len(plan.replay)
-    steps = f"{count or 'no'} earlier step{'' if count == 1 else 's'}"
     text = Text()
     if plan.gone:
         text.append(f"{describe_gone(plan.gone)}, so the lab no longer matches your progress.\n\n", style="bold")
-    if plan.reset:
+    if plan.reset and plan.restore and go and not plan.gone:
+        # A jump ahead that a checkpoint makes quicker than replaying on the lab as it is.
+        title = "Jump ahead"
+        text.append("Go to step ")
+        text.append(target, style="bold")
+        text.append(f"? The lab is restored from the checkpoint after {plan.restored_after}"
+                    f"{_then(plan, 'the tutor ')} ({about(plan.seconds)}).\n\n")
+        text.append("Its containers are made again from the checkpoint; each step's solution runs and its check "
+                    "must pass, as if you had done them.", style="dim")
+    elif plan.reset:
         title = "The lab has changed" if plan.gone else "Rebuild the lab"
         text.append("Rebuild the lab to step ")
         text.append(target, style="bold")
-        text.append(f" (replays {steps}, {about(plan.seconds)})?\n\n")
-        text.append("Its containers are removed and started afresh; then the tutor runs the solution and the check "
-                    "of every step before this one.", style="dim")
+        if plan.restore:
+            text.append(f" (restores the checkpoint after {plan.restored_after}{_then(plan)}, "
+                        f"{about(plan.seconds)})?\n\n")
+            text.append("Its containers are made again from the checkpoint; then the tutor runs the solution and "
+                        "the check of every step from there to this one.", style="dim")
+        else:
+            text.append(f" (replays {_steps(len(plan.replay), 'earlier ')}, {about(plan.seconds)})?\n\n")
+            text.append("Its containers are removed and started afresh; then the tutor runs the solution and the "
+                        "check of every step before this one.", style="dim")
     else:
         title = "Jump ahead"
+        count = len(plan.replay)
         text.append("Go to step ")
         text.append(target, style="bold")
         text.append(f"? The lab is ready for {'step ' + ready_for if ready_for else 'an earlier step'}: the tutor "
                     f"replays the {count} step{'' if count == 1 else 's'} from there ({about(plan.seconds)}).\n\n")
         text.append("Each one's solution runs and its check must pass, as if you had done them.", style="dim")
+    if plan.forget:
+        labels = [step_label(step) for step in plan.forget]
+        listed = labels[0] if len(labels) == 1 else f"{labels[0]} … {labels[-1]}"
+        text.append(f"\nA rewind: the marks of the {_steps(len(labels))} from here on ({listed}) are taken back, "
+                    "as the lab will not have what they did; your hints and time are kept.", style="bold")
     text.append("\nctrl+c stops a rebuild.", style="dim")
     return title, text
 
@@ -51,17 +81,18 @@ class RebuildScreen(ModalScreen[bool]):
 
     BINDINGS = [Binding("escape,n", "answer(False)", "Not now"), Binding("y", "answer(True)", "Rebuild")]
 
-    def __init__(self, plan: Plan, ready_for: str | None = None):
+    def __init__(self, plan: Plan, ready_for: str | None = None, go: bool = False):
         super().__init__()
         self.plan = plan
-        self.title_text, self.text = offer_text(plan, ready_for)
+        self.jump = go and not (plan.reset and plan.gone)  # a node gone: a rebuild, wherever it leads
+        self.title_text, self.text = offer_text(plan, ready_for, go)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(self.title_text, classes="title")
             yield Static(self.text, id="offer")
             with Horizontal(classes="buttons"):
-                yield Button("Rebuild" if self.plan.reset else "Replay and go", variant="primary", id="rebuild")
+                yield Button("Replay and go" if self.jump else "Rebuild", variant="primary", id="rebuild")
                 yield Button("Not now", id="not-now")
 
     def on_mount(self) -> None:
