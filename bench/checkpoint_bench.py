@@ -52,7 +52,7 @@ def main() -> None:
     from celery_tutor.lab.checkpoint import CheckpointStore, tag
     from celery_tutor.lab.docker_engine import connect
     from celery_tutor.lab.lab import Lab
-    from celery_tutor.steps.rebuild import Checkpoints, lesson_ends
+    from celery_tutor.steps.checkpoints import Checkpoints, lesson_ends
 
     client = connect()
     store = CheckpointStore(client)

@@ -11,7 +11,7 @@ from celery_tutor.course import load_course
 from celery_tutor.lab import checkpoint
 from celery_tutor.lab.checkpoint import Checkpoint, CheckpointStore
 from celery_tutor.lab.running import Process, Running, parse
-from celery_tutor.steps.rebuild import checkpoint_key, lesson_ends, proving_step
+from celery_tutor.steps.checkpoints import checkpoint_key, lesson_ends, proving_step
 
 from conftest import ROOT
 

@@ -43,7 +43,7 @@ def _lab(docker_client, name: str) -> Lab:
 
 def _find(store, after: str):
     """The current checkpoint after lesson `after` (the course's lessons and lab image), usable or not."""
-    from celery_tutor.steps.rebuild import Checkpoints
+    from celery_tutor.steps.checkpoints import Checkpoints
 
     lab = Lab(store.client, name="unused")
     helper = Checkpoints(lab, STEPS)

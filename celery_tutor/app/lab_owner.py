@@ -248,7 +248,7 @@ class LabOwner:
     def _plan_rebuild(self, lab, steps: list[Step], target: Step, lab_at: int, gone: list[tuple[str, str]],
                       fresh: bool, passed: set[str], go: bool) -> None:
         from celery_tutor.lab.checkpoint import enabled
-        from celery_tutor.steps.rebuild import Checkpoints
+        from celery_tutor.steps.checkpoints import Checkpoints
 
         checkpoint, cost = 0, 0.0
         if enabled():

@@ -14,7 +14,8 @@ def prepare(args) -> int:
     """The course replayed on a lab of its own, a checkpoint saved where each lesson ends: each missing one from the
     nearest before it (the first time, the whole course once)."""
     from celery_tutor.cli.render import VerifyReporter, bar
-    from celery_tutor.steps.rebuild import Checkpoints, lesson_ends, rebuild
+    from celery_tutor.steps.checkpoints import Checkpoints, lesson_ends
+    from celery_tutor.steps.rebuild import rebuild
     from celery_tutor.steps.runner import StepRunner
 
     every = list(context.course(args).steps())
@@ -61,7 +62,7 @@ def prepare(args) -> int:
 
 def listing(lab, steps) -> list[tuple[str, int, str, float]]:
     """(lesson it starts, bytes of its own layers, 'usable' or why not, age in seconds) per lesson end."""
-    from celery_tutor.steps.rebuild import Checkpoints, lesson_ends
+    from celery_tutor.steps.checkpoints import Checkpoints, lesson_ends
 
     helper = Checkpoints(lab, steps)
     every = helper.store.all()
@@ -84,7 +85,7 @@ def listing(lab, steps) -> list[tuple[str, int, str, float]]:
 def usable_images(lab, steps) -> list[str]:
     """The tags of every usable checkpoint of this course and image, for the kit."""
     from celery_tutor.lab.checkpoint import tag
-    from celery_tutor.steps.rebuild import Checkpoints, lesson_ends
+    from celery_tutor.steps.checkpoints import Checkpoints, lesson_ends
 
     helper = Checkpoints(lab, steps)
     names = []

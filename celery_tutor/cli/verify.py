@@ -7,7 +7,8 @@ from celery_tutor.cli.render import VerifyReporter, bar, console, err
 
 
 def run(args) -> int:
-    from celery_tutor.steps.rebuild import Checkpoints, rebuild
+    from celery_tutor.steps.checkpoints import Checkpoints
+    from celery_tutor.steps.rebuild import rebuild
     from celery_tutor.steps.runner import StepRunner
     from celery_tutor.steps.verify import verify
 

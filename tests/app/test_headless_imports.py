@@ -12,7 +12,7 @@ HEADLESS = ["celery_tutor.course", "celery_tutor.course.loader", "celery_tutor.c
             "celery_tutor.lab.docker_engine", "celery_tutor.lab.lab", "celery_tutor.lab.node", "celery_tutor.lab.session",
             "celery_tutor.lab.image", "celery_tutor.steps", "celery_tutor.steps.runner",
             "celery_tutor.steps.verify", "celery_tutor.steps.check", "celery_tutor.steps.rebuild",
-            "celery_tutor.cli"]
+            "celery_tutor.steps.checkpoints", "celery_tutor.cli"]
 
 
 def test_the_headless_packages_do_not_import_textual():

@@ -121,7 +121,8 @@ def test_a_node_gone_rebuilds_afresh_even_on_a_jump_and_from_the_checkpoint_if_a
 
 
 def test_a_restore_costs_by_the_nodes_and_the_processes_it_starts_again():
-    from celery_tutor.lab.checkpoint import RUNNING_LABEL, Checkpoint, Process, Running
+    from celery_tutor.lab.checkpoint import RUNNING_LABEL, Checkpoint
+    from celery_tutor.lab.running import Process, Running
 
     def image(*processes: Process) -> dict:
         return {"Labels": {RUNNING_LABEL: Running(list(processes)).to_json()}}
