@@ -22,6 +22,7 @@ from celery_tutor.app.progress import ProgressView
 from celery_tutor.app.screens.main import MainScreen
 from celery_tutor.app.widgets.output_pane import MAX_LINES
 from celery_tutor.course.model import Course
+from celery_tutor.i18n import N_, _
 
 
 @guarded("probe_status")
@@ -31,8 +32,8 @@ class TutorApp(App):
     CSS_PATH = Path(__file__).with_name("tutor.tcss")  # absolute: subclasses elsewhere (benches) find it too
     TITLE = "celery-tutor"
     BINDINGS = [
-        Binding("question_mark,f1", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
+        Binding("question_mark,f1", "help", N_("Help"), key_display="?"),
+        Binding("q", "quit", N_("Quit")),
         Binding("ctrl+c", "interrupt", "Interrupt", show=False, priority=True),
         Binding("ctrl+r", "reconnect", "Reconnect", show=False),
     ]
@@ -125,11 +126,11 @@ class TutorApp(App):
 
     def action_reconnect(self) -> None:
         if self.lab is None:
-            self.main.post_message(msg.LabNote("connecting to Docker…"))
+            self.main.post_message(msg.LabNote(_("connecting to Docker…")))
             self.lab_owner.connect()
         else:
             self.probe_status()  # what the learner may have wanted: the status bar brought up to date
-            self.notify("Docker is connected already: ctrl+r is for after fixing what the banner says.", timeout=4)
+            self.notify(_("Docker is connected already: ctrl+r is for after fixing what the banner says."), timeout=4)
 
     def probe_status(self) -> None:
         self.lab_owner.probe()
@@ -138,7 +139,7 @@ class TutorApp(App):
 
     def action_interrupt(self) -> None:
         if self.main is None or not self.main.interrupt():
-            self.notify("Nothing is running to interrupt. q quits.", timeout=3)
+            self.notify(_("Nothing is running to interrupt. q quits."), timeout=3)
 
     def action_help(self) -> None:
         from celery_tutor.app.screens.help import HelpScreen
@@ -149,16 +150,16 @@ class TutorApp(App):
         self.push_screen(HelpScreen(self.key_table(), self.shown(self.log_dir)))
 
     def key_table(self) -> list[tuple[str, str]]:
-        keys = [(self.get_key_display(b), b.tooltip or b.description) for b in MainScreen.BINDINGS if b.show]
-        keys += [("b", "Rebuild the lab to this step, replaying the earlier steps"),
-                 ("[  ]", "The previous / next output tab"),
-                 ("end", "Follow the end of an output pane again, after scrolling up"),
-                 ("esc", "Leave the command line: the keys above work again"),
-                 ("↑ ↓", "In the command line: earlier and later commands"),
-                 ("ctrl+c", "Interrupt the running command (not the app); stop a check's waiting"),
-                 ("ctrl+r", "Connect to Docker again, after fixing what the banner says"),
-                 ("ctrl+p", "The command palette: everything here, by name"),
-                 ("?", "This help"), ("q", "Quit (ctrl+q works everywhere)")]
+        keys = [(self.get_key_display(b), _(b.tooltip or b.description)) for b in MainScreen.BINDINGS if b.show]
+        keys += [("b", _("Rebuild the lab to this step, replaying the earlier steps")),
+                 ("[  ]", _("The previous / next output tab")),
+                 ("end", _("Follow the end of an output pane again, after scrolling up")),
+                 ("esc", _("Leave the command line: the keys above work again")),
+                 ("↑ ↓", _("In the command line: earlier and later commands")),
+                 ("ctrl+c", _("Interrupt the running command (not the app); stop a check's waiting")),
+                 ("ctrl+r", _("Connect to Docker again, after fixing what the banner says")),
+                 ("ctrl+p", _("The command palette: everything here, by name")),
+                 ("?", _("This help")), ("q", _("Quit (ctrl+q works everywhere)"))]
         return keys
 
 
@@ -193,9 +194,9 @@ class TutorApp(App):
         now = time.monotonic()
         if now - self._last_error_notice > 5:
             self._last_error_notice = now
-            where = f" Details: {self.error_log_path}" if self.error_log_path else ""
+            where = _(" Details: {path}").format(path=self.error_log_path) if self.error_log_path else ""
             try:
-                self.notify(f"{type(error).__name__}: {str(error)[:100]}.{where}", title="Unexpected error",
+                self.notify(f"{type(error).__name__}: {str(error)[:100]}.{where}", title=_("Unexpected error"),
                             severity="error", timeout=10)
             except Exception:
                 pass

@@ -10,38 +10,43 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from celery_tutor.app.guard import guarded
+from celery_tutor.i18n import N_, _, ngettext
 from celery_tutor.steps.rebuild import Plan, describe_gone, step_label
 
 
 def about(seconds: float) -> str:
     if seconds < 60:
-        return f"about {max(5, round(seconds / 5) * 5)} s"
-    return f"about {round(seconds / 60)} min"
+        return _("about {seconds} s").format(seconds=max(5, round(seconds / 5) * 5))
+    return _("about {minutes} min").format(minutes=round(seconds / 60))
 
 
 def offer_text(plan: Plan, ready_for: str | None = None) -> tuple[str, Text]:
     """The title and the question: the lab's problem if it has one, where the rebuild leads, what it costs."""
     target = step_label(plan.target)
     count = len(plan.replay)
-    steps = f"{count or 'no'} earlier step{'' if count == 1 else 's'}"
+    steps = (ngettext("{count} earlier step", "{count} earlier steps", count).format(count=count) if count
+             else _("no earlier steps"))
     text = Text()
     if plan.gone:
-        text.append(f"{describe_gone(plan.gone)}, so the lab no longer matches your progress.\n\n", style="bold")
+        text.append(_("{gone}, so the lab no longer matches your progress.").format(gone=describe_gone(plan.gone))
+                    + "\n\n", style="bold")
     if plan.reset:
-        title = "The lab has changed" if plan.gone else "Rebuild the lab"
-        text.append("Rebuild the lab to step ")
+        title = _("The lab has changed") if plan.gone else _("Rebuild the lab")
+        text.append(_("Rebuild the lab to step "))
         text.append(target, style="bold")
-        text.append(f" (replays {steps}, {about(plan.seconds)})?\n\n")
-        text.append("Its containers are removed and started afresh; then the tutor runs the solution and the check "
-                    "of every step before this one.", style="dim")
+        text.append(_(" (replays {steps}, {about})?").format(steps=steps, about=about(plan.seconds)) + "\n\n")
+        text.append(_("Its containers are removed and started afresh; then the tutor runs the solution and the check "
+                      "of every step before this one."), style="dim")
     else:
-        title = "Jump ahead"
-        text.append("Go to step ")
+        title = _("Jump ahead")
+        text.append(_("Go to step "))
         text.append(target, style="bold")
-        text.append(f"? The lab is ready for {'step ' + ready_for if ready_for else 'an earlier step'}: the tutor "
-                    f"replays the {count} step{'' if count == 1 else 's'} from there ({about(plan.seconds)}).\n\n")
-        text.append("Each one's solution runs and its check must pass, as if you had done them.", style="dim")
-    text.append("\nctrl+c stops a rebuild.", style="dim")
+        ready = _("step {step}").format(step=ready_for) if ready_for else _("an earlier step")
+        text.append(ngettext("? The lab is ready for {ready}: the tutor replays the {count} step from there ({about}).",
+                             "? The lab is ready for {ready}: the tutor replays the {count} steps from there ({about}).",
+                             count).format(ready=ready, count=count, about=about(plan.seconds)) + "\n\n")
+        text.append(_("Each one's solution runs and its check must pass, as if you had done them."), style="dim")
+    text.append("\n" + _("ctrl+c stops a rebuild."), style="dim")
     return title, text
 
 
@@ -49,7 +54,7 @@ def offer_text(plan: Plan, ready_for: str | None = None) -> tuple[str, Text]:
 class RebuildScreen(ModalScreen[bool]):
     """Asks once; the answer goes back to whoever pushed it (True: rebuild). Esc and n say no, y says yes."""
 
-    BINDINGS = [Binding("escape,n", "answer(False)", "Not now"), Binding("y", "answer(True)", "Rebuild")]
+    BINDINGS = [Binding("escape,n", "answer(False)", N_("Not now")), Binding("y", "answer(True)", N_("Rebuild"))]
 
     def __init__(self, plan: Plan, ready_for: str | None = None):
         super().__init__()
@@ -61,8 +66,8 @@ class RebuildScreen(ModalScreen[bool]):
             yield Static(self.title_text, classes="title")
             yield Static(self.text, id="offer")
             with Horizontal(classes="buttons"):
-                yield Button("Rebuild" if self.plan.reset else "Replay and go", variant="primary", id="rebuild")
-                yield Button("Not now", id="not-now")
+                yield Button(_("Rebuild") if self.plan.reset else _("Replay and go"), variant="primary", id="rebuild")
+                yield Button(_("Not now"), id="not-now")
 
     def on_mount(self) -> None:
         self.query_one("#rebuild", Button).focus()
