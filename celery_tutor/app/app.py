@@ -20,6 +20,7 @@ from celery_tutor.app.lab_owner import LabFactory, LabOwner
 from celery_tutor.app.output_buffer import OutputBuffer
 from celery_tutor.app.progress import ProgressView
 from celery_tutor.app.screens.main import MainScreen
+from celery_tutor.app.translated_bindings import translate_bindings
 from celery_tutor.app.widgets.output_pane import MAX_LINES
 from celery_tutor.course.model import Course
 from celery_tutor.i18n import N_, _
@@ -55,6 +56,7 @@ class TutorApp(App):
         self._quitting = False
         self._last_error_notice = 0.0
         self.main: MainScreen | None = None
+        translate_bindings(self)
 
     @property
     def lab(self):
@@ -215,8 +217,9 @@ def make_app(course: Course, lab_factory: LabFactory, *, lab_name: str = "celery
                     status_interval=status_interval, shown_home=shown_home, crash_on_error=crash_on_error)
 
 
-def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None = None) -> int:
-    """What `celery-tutor start` runs: the real lab on the engine, progress and logs in the user's directories."""
+def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None = None, lang: str | None = None) -> int:
+    """What `celery-tutor start` runs: the real lab on the engine, progress and logs in the user's directories; the
+    tutor's words in i18n's language (the CLI set it), `lang` the one --lang chose."""
     from celery_tutor.steps.progress import SavedProgress
     from celery_tutor.paths import log_dir
 
@@ -229,6 +232,8 @@ def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None =
     logs = log_dir()
     quiet_logging(logs / "celery-tutor.log")
     progress = ProgressView(SavedProgress.for_lab(lab_name))
+    if lang:
+        progress.saved.language = lang  # --lang given is remembered for the next start, as a palette choice is
     app = make_app(course, lab_factory, lab_name=lab_name, progress=progress, log_dir=logs)
     try:
         app.run()

@@ -6,7 +6,8 @@ from typing import Iterable
 
 from textual.app import SystemCommand
 
-from celery_tutor.i18n import _
+from celery_tutor.app.language_switch import NAMES, switch_language
+from celery_tutor.i18n import _, language
 from celery_tutor.steps.rebuild import step_label
 
 
@@ -32,5 +33,10 @@ def main_screen_commands(app, main) -> Iterable[SystemCommand]:
                         main.action_rebuild)
     for step in main.steps:  # found by typing, not listed: "jump signatures"
         yield SystemCommand(_("Jump to {step}").format(step=step_label(step)),
-                            _("{id}; the steps before it are replayed if the lab is not there yet").format(id=step.full_id), lambda step=step: main.jump_to(step), discover=False)
+                            _("{id}; the steps before it are replayed if the lab is not there yet").format(
+                                id=step.full_id), lambda step=step: main.jump_to(step), discover=False)
     yield SystemCommand(_("Help"), _("Keys and how the tutor works (?)"), app.action_help)
+    for lang, name in NAMES.items():  # in each language's own words, untranslated: found whatever is shown now
+        if lang != language():
+            yield SystemCommand(f"Language: {name}", _("Show the tutor and the lessons in {language}").format(
+                language=name), lambda lang=lang: switch_language(app, main, lang))

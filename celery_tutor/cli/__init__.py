@@ -50,11 +50,11 @@ def _run(argv: list[str] | None) -> int:
     from celery_tutor.cli.parser import parse
 
     args = parse(argv)  # the arguments' types refuse bad values as they are read
-    set_language(context.language(args))
     if args.command in NAMES_A_LAB and not args.lab:
         options.check_lab_from_environment()
     if args.command in KEEPS_PROGRESS:
         options.check_state_dir(write=KEEPS_PROGRESS[args.command])
+    set_language(context.language(args))  # the tutor's own words: after the checks that say why a lab is refused
     return importlib.import_module(f"celery_tutor.cli.{args.command}").run(args)
 
 

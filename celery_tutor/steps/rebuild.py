@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from celery_tutor.course.model import Block, Step
-from celery_tutor.i18n import N_, ngettext
-from celery_tutor.i18n import _ as tr  # `_` is the unused name of tuples unpacked here
+from celery_tutor.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:  # they pull in docker-py: planning a rebuild must not (the app plans on its UI thread)
     from celery_tutor.steps.progress import SavedProgress
@@ -58,10 +57,10 @@ def gone_nodes(states: Iterable[tuple[str, str]], expected: Iterable[str]) -> li
 
 def describe_gone(gone: list[tuple[str, str]]) -> str:
     """'celery-2 is gone (removed)', 'celery-1 and celery-2 are gone (removed, stopped)'."""
-    names = [name for name, _ in gone]
-    listed = names[0] if len(names) == 1 else tr("{names} and {last}").format(names=", ".join(names[:-1]),
+    names = [name for name, _state in gone]
+    listed = names[0] if len(names) == 1 else _("{names} and {last}").format(names=", ".join(names[:-1]),
                                                                              last=names[-1])
-    states = ", ".join(tr(_STATES.get(state, state)) for _, state in gone)
+    states = ", ".join(_(_STATES.get(state, state)) for _name, state in gone)
     return ngettext("{nodes} is gone ({states})", "{nodes} are gone ({states})", len(names)).format(
         nodes=listed, states=states)
 

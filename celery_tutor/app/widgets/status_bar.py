@@ -32,7 +32,7 @@ class StatusBar(Static):
         super().__init__("", **kwargs)
         self.lab_name = lab_name
         self.nodes: list[NodeState] = []
-        self.note = _("connecting to Docker…")
+        self.note = self.connecting = _("connecting to Docker…")
 
     def on_mount(self) -> None:
         self._draw()
@@ -44,6 +44,13 @@ class StatusBar(Static):
 
     def show_note(self, note: str) -> None:
         self.note = note
+        self._draw()
+
+    def refresh_words(self) -> None:
+        """Drawn again in the learner's new language."""
+        if self.note == self.connecting:
+            self.note = _("connecting to Docker…")
+        self.connecting = _("connecting to Docker…")
         self._draw()
 
     def _draw(self) -> None:
