@@ -1,4 +1,4 @@
-"""The tutor's own words in the learner's language: gettext's _() over the catalog celery_tutor/locale/LANG/LC_MESSAGES/celery_tutor.po."""
+"""The tutor's own words in the learner's language: gettext's _() over celery_tutor/locale/LANG/LC_MESSAGES/*.po."""
 
 # The catalog is read as it is, with polib (which the lessons' catalogs need anyway): the wheel carries the .po and
 # no compiled .mo can fall behind it. English is the source: with it, _() hands back its argument untouched.

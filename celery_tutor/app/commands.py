@@ -20,7 +20,8 @@ def main_screen_commands(app, main) -> Iterable[SystemCommand]:
     yield SystemCommand(_("Show the solution"), _("Show the step's hidden commands (s)"), main.action_solution)
     yield SystemCommand(_("Do it for me"), _("Let the tutor do the step and check it (d)"), main.action_do_it)
     yield SystemCommand(_("Type a command"), _("Focus the command line (/)"), main.action_command_line)
-    yield SystemCommand(_("Edit tasks.py"), _("Edit the notes' tasks.py and write it into the node (e)"), main.action_edit)
+    yield SystemCommand(_("Edit tasks.py"), _("Edit the notes' tasks.py and write it into the node (e)"),
+                        main.action_edit)
     yield SystemCommand(_("Show or hide the outline"), _("The course's outline, folded on a narrow screen (o)"),
                         main.action_outline)
     for node in app.course.nodes:
@@ -28,7 +29,8 @@ def main_screen_commands(app, main) -> Iterable[SystemCommand]:
                             _("python3 in /root on {node}, in a tab of its own").format(node=node),
                             lambda node=node: main.open_session(node, "python", python=True))
     yield SystemCommand(_("Interrupt"), _("Ctrl+C to the running command"), app.action_interrupt)
-    yield SystemCommand(_("Connect to Docker again"), _("After fixing what the banner says (ctrl+r)"), app.action_reconnect)
+    yield SystemCommand(_("Connect to Docker again"), _("After fixing what the banner says (ctrl+r)"),
+                        app.action_reconnect)
     yield SystemCommand(_("Rebuild the lab to this step"), _("Fresh containers, the earlier steps replayed (b)"),
                         main.action_rebuild)
     for step in main.steps:  # found by typing, not listed: "jump signatures"

@@ -49,9 +49,11 @@ class MainScreen(LabReports, TypedLines, Screen):
         Binding("h", "hint", N_("Hint"), tooltip=N_("Show the step's next hint")),
         Binding("s", "solution", N_("Solution"), tooltip=N_("Show the commands the step hides until you ask")),
         Binding("d", "do_it", N_("Do it for me"), tooltip=N_("Let the tutor do the whole step, then check it")),
-        Binding("slash", "command_line", N_("Type"), tooltip=N_("Type commands yourself: a shell in the node, or the REPL")),
+        Binding("slash", "command_line", N_("Type"),
+                tooltip=N_("Type commands yourself: a shell in the node, or the REPL")),
         # Shown (and working) only on a narrow screen, early enough in the footer to be seen there.
-        Binding("o", "outline", N_("Outline"), tooltip=N_("On a narrow screen: show the outline folded away, or fold it")),
+        Binding("o", "outline", N_("Outline"),
+                tooltip=N_("On a narrow screen: show the outline folded away, or fold it")),
         Binding("e", "edit", N_("Edit tasks.py"), tooltip=N_("Edit tasks.py and write it into the node")),
         Binding("m", "make_base", N_("Make the base image"), show=False,
                 tooltip=N_("When the banner offers it: make the lab's missing base image here (debootstrap)")),
@@ -200,7 +202,8 @@ class MainScreen(LabReports, TypedLines, Screen):
         shown = self.progress.hints_shown(step.full_id)
         if self.busy or self.progress.passed(step.full_id) or shown >= len(step.hints):
             return
-        self.app.notify(_("Stuck on this step? Press h for hint {number} of {count}.").format(number=shown + 1, count=len(step.hints)),
+        self.app.notify(_("Stuck on this step? Press h for hint {number} of {count}.").format(
+                            number=shown + 1, count=len(step.hints)),
                         title=_("A hint is ready"), timeout=15)
 
     def _show_todo(self) -> None:

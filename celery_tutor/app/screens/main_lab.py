@@ -111,7 +111,8 @@ class LabReports:
             own = {block.node for block in self.step.actions if block.role == "lab"}
             newly = [(name, state) for name, state in gone if name in self._running and name not in own]
             if newly:
-                self.app.notify(_("{gone}: the lab no longer matches this step. b rebuilds it.").format(gone=describe_gone(newly)),
+                self.app.notify(_("{gone}: the lab no longer matches this step. b rebuilds it.").format(
+                                    gone=describe_gone(newly)),
                                 title=_("The lab has changed"), severity="warning", timeout=20)
         self._running = {node.name for node in nodes if node.state == "running"}
 

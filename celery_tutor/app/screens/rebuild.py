@@ -42,9 +42,10 @@ def offer_text(plan: Plan, ready_for: str | None = None) -> tuple[str, Text]:
         text.append(_("Go to step "))
         text.append(target, style="bold")
         ready = _("step {step}").format(step=ready_for) if ready_for else _("an earlier step")
-        text.append(ngettext("? The lab is ready for {ready}: the tutor replays the {count} step from there ({about}).",
-                             "? The lab is ready for {ready}: the tutor replays the {count} steps from there ({about}).",
-                             count).format(ready=ready, count=count, about=about(plan.seconds)) + "\n\n")
+        text.append(ngettext("? The lab is ready for {ready}: the tutor replays the {count} step from there "
+                             "({about}).",
+                             "? The lab is ready for {ready}: the tutor replays the {count} steps from there "
+                             "({about}).", count).format(ready=ready, count=count, about=about(plan.seconds)) + "\n\n")
         text.append(_("Each one's solution runs and its check must pass, as if you had done them."), style="dim")
     text.append("\n" + _("ctrl+c stops a rebuild."), style="dim")
     return title, text

@@ -16,7 +16,8 @@ class Banner(Static):
         if fix:
             text.append(_("\nWhat to do: "), style="bold")
             text.append(fix.rstrip(".") + ".")
-        again = _("Press {offer}; ctrl+r tries again.").format(offer=offer) if offer else _("Press ctrl+r to try again.")
+        again = (_("Press {offer}; ctrl+r tries again.").format(offer=offer) if offer
+                 else _("Press ctrl+r to try again."))
         text.append(_("\nYou can still read the lessons. {again}").format(again=again), style="italic")
         self.update(text)
         self.add_class("-shown")

@@ -74,7 +74,8 @@ class CommandLine(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label(self._prompt, id="prompt")
-        yield HistoryInput(placeholder=_("type a command: Enter runs it, ↑↓ history, Ctrl+C interrupts, Esc leaves"),
+        yield HistoryInput(placeholder=_("type a command: Enter runs it, ↑↓ history, Ctrl+C interrupts, "
+                                         "Esc leaves"),
                            id="command-input", select_on_focus=False)
 
     @property

@@ -35,7 +35,8 @@ class StepBar(Static):
 
     def show_todo(self, position: str, passed: bool, runnable: bool) -> None:
         if passed:
-            self._set("passed", Text.assemble(("✓ ", "bold green"), _("{position} passed. ").format(position=position),
+            passed_text = _("{position} passed. ").format(position=position)
+            self._set("passed", Text.assemble(("✓ ", "bold green"), passed_text,
                                               ("n", "bold"), _(" goes on; "), ("c", "bold"), _(" checks it again.")))
             return
         text = Text.assemble(f"{position}", (" · ", "dim"), *((("r", "bold"), _(" runs it"), (" · ", "dim"))
