@@ -21,15 +21,33 @@ def catalog_path(lang: str) -> Path:
 
 @functools.lru_cache(maxsize=None)
 def _table(lang: str) -> dict[str, str]:
-    """msgid -> msgstr of the language's current translations (fuzzy ones are stale: English is shown instead)."""
-    path = catalog_path(lang)
-    if lang == ENGLISH or not path.is_file():
+    """msgid -> msgstr of the language's current translations (fuzzy ones are stale: English is shown instead),
+    kept in the cache directory by the catalog's bytes: parsing it costs a start in Chinese tens of milliseconds."""
+    import hashlib
+
+    from celery_tutor import pickles
+    from celery_tutor.paths import cache_dir
+
+    try:
+        data = catalog_path(lang).read_bytes() if lang != ENGLISH else b""
+    except OSError:
         return {}
+    if not data:
+        return {}
+    cached = cache_dir() / f"strings-{lang}-{hashlib.sha256(data).hexdigest()[:20]}.pickle"
+    table = pickles.load(cached, dict)
+    if table is None:
+        table = _parse(data)
+        pickles.save(table, cached, keep=4)
+    return table
+
+
+def _parse(data: bytes) -> dict[str, str]:
     import polib
 
     try:
-        catalog = polib.pofile(str(path), encoding="utf-8")
-    except (OSError, ValueError):
+        catalog = polib.pofile(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, OSError):
         return {}  # a damaged catalog: the tutor in English rather than not at all
     table = {}
     for entry in catalog:

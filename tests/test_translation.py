@@ -244,6 +244,7 @@ def test_the_tutor_in_chinese_gives_a_failed_checks_reason_in_chinese(lab, tmp_p
     import asyncio
 
     from app.tutor_helpers import SIZE, bar, check, on_step, wait_for
+    from celery_tutor import i18n
     from celery_tutor.app import make_app
     from celery_tutor.app.progress import ProgressView
     from celery_tutor.steps.progress import SavedProgress
@@ -260,9 +261,14 @@ def test_the_tutor_in_chinese_gives_a_failed_checks_reason_in_chinese(lab, tmp_p
             await on_step(pilot, app, "tasks-code/write")
             assert "编写 tasks.py" in app.main.lesson_view.current_view.shown_text
             assert not await check(pilot, app)
-            assert "预期 celery-1 上有 /root/tasks.py，但没有这个文件" in bar(app), bar(app)
+            # the check's reason from its catalog, the tutor's words around it from the tutor's own
+            assert "✗ 尚未通过：预期 celery-1 上有 /root/tasks.py，但没有这个文件" in bar(app), bar(app)
 
-    asyncio.run(scenario())
+    i18n.set_language("zh")
+    try:
+        asyncio.run(scenario())
+    finally:
+        i18n.set_language("en")
 
 
 def test_the_reason_a_check_hands_expect_messages_is_translated_with_the_helpers_own_words():
