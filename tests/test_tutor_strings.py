@@ -84,3 +84,17 @@ def test_the_catalog_compiles_with_pybabel():
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "100%" in out.stderr + out.stdout
+
+
+def test_every_key_the_footer_or_help_shows_has_its_words_in_chinese():
+    """A key added to a screen without N_() around its words would not be extracted: caught here instead."""
+    from celery_tutor.app.app import TutorApp
+    from celery_tutor.app.screens.help import HelpScreen
+    from celery_tutor.app.screens.main import MainScreen
+    from celery_tutor.app.screens.rebuild import RebuildScreen
+
+    table = i18n._table("zh")
+    missing = [f"{owner.__name__}: {words!r}" for owner in (TutorApp, MainScreen, HelpScreen, RebuildScreen)
+               for binding in owner.BINDINGS
+               for words in (binding.description, binding.tooltip) if words and words not in table]
+    assert not missing, "wrap them in N_() and translate them (docs/translating.md):\n" + "\n".join(missing)

@@ -35,8 +35,8 @@ class TutorApp(App):
     BINDINGS = [
         Binding("question_mark,f1", "help", N_("Help"), key_display="?"),
         Binding("q", "quit", N_("Quit")),
-        Binding("ctrl+c", "interrupt", "Interrupt", show=False, priority=True),
-        Binding("ctrl+r", "reconnect", "Reconnect", show=False),
+        Binding("ctrl+c", "interrupt", N_("Interrupt"), show=False, priority=True),
+        Binding("ctrl+r", "reconnect", N_("Reconnect"), show=False),
     ]
 
     def __init__(self, course: Course, lab_factory: LabFactory, lab_name: str = "celery-tutor",
