@@ -58,9 +58,10 @@ def gone_nodes(states: Iterable[tuple[str, str]], expected: Iterable[str]) -> li
 def describe_gone(gone: list[tuple[str, str]]) -> str:
     """'celery-2 is gone (removed)', 'celery-1 and celery-2 are gone (removed, stopped)'."""
     names = [name for name, _state in gone]
-    listed = names[0] if len(names) == 1 else _("{names} and {last}").format(names=", ".join(names[:-1]),
+    comma = _(", ")  # between the items of a list
+    listed = names[0] if len(names) == 1 else _("{names} and {last}").format(names=comma.join(names[:-1]),
                                                                              last=names[-1])
-    states = ", ".join(_(_STATES.get(state, state)) for _name, state in gone)
+    states = comma.join(_(_STATES.get(state, state)) for _name, state in gone)
     return ngettext("{nodes} is gone ({states})", "{nodes} are gone ({states})", len(names)).format(
         nodes=listed, states=states)
 

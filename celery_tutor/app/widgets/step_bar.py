@@ -106,8 +106,9 @@ class StepBar(Static):
 
     def show_node_gone(self, what: str, reason: str, gone: str) -> None:
         """A run or check failed because a node went away: no use fixing the step, the lab needs rebuilding."""
-        self._set("run-failed", Text.assemble((f"✗ {what}: ", "bold red"), reason.split("; ")[0],
-                                              f"\n  {gone}: ", ("b", "bold"), _(" rebuilds the lab to this step.")))
+        self._set("run-failed", Text.assemble((_("✗ {what}: ").format(what=what), "bold red"), reason.split("; ")[0],
+                                              _("\n  {gone}: ").format(gone=gone), ("b", "bold"),
+                                              _(" rebuilds the lab to this step.")))
 
     def show_run_failed(self, reason: str) -> None:
         self._set("run-failed", Text.assemble((_("✗ The run failed: "), "bold red"), reason,
