@@ -32,3 +32,22 @@ def from_locale(environ: Mapping[str, str] | None = None) -> str:
 def choose(option: str | None, environ: Mapping[str, str] | None = None) -> str:
     """--lang when given, else the locale's language."""
     return option or from_locale(environ)
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The course's language a browser's Accept-Language prefers most (`zh-CN,zh;q=0.9,en;q=0.8`: zh), or None
+    when it names none of them."""
+    best, best_weight = None, 0.0
+    for order, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        code = tag.strip().split("-")[0].split("_")[0].lower()
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                continue
+        weight -= order * 1e-6  # equal weights: the first listed wins
+        if code in LANGUAGES and weight > best_weight:
+            best, best_weight = code, weight
+    return best

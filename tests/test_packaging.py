@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import site
 import subprocess
 import sys
@@ -19,6 +20,7 @@ def test_the_installed_wheel_runs_outside_the_checkout(tmp_path):
     assert "celery_tutor/_data/lessons/course.yaml" in names
     assert "celery_tutor/_data/assets/lab/Dockerfile" in names
     assert not any("wheelhouse" in name for name in names)
+    assert "celery_tutor/locale/zh/LC_MESSAGES/celery_tutor.po" in names  # the tutor's own strings in Chinese
 
     # A virtual environment of its own, whose dependencies are the ones this test runs with: the running
     # environment's site-packages, listed in a .pth file (the base interpreter's, which --system-site-packages
@@ -48,3 +50,10 @@ def test_the_installed_wheel_runs_outside_the_checkout(tmp_path):
     script = subprocess.run([venv / "bin" / "celery-tutor", "lint"], capture_output=True, text=True, cwd=tmp_path)
     assert script.returncode == 0, script.stdout + script.stderr
     assert f"ok: {own}/celery_tutor/_data/lessons" in script.stdout
+
+    # The tutor's own strings come from the wheel's catalog: progress's table headers in Chinese.
+    env = {"PATH": os.environ.get("PATH", ""), "CELERY_TUTOR_STATE_DIR": str(tmp_path / "state"), "LANG": "C.UTF-8"}
+    chinese = subprocess.run([python, "-I", "-m", "celery_tutor", "--lang", "zh", "progress"], capture_output=True,
+                             text=True, cwd=tmp_path, env=env)
+    assert chinese.returncode == 0, chinese.stderr
+    assert "看过答案" in chinese.stdout and "步中已通过" in chinese.stdout, chinese.stdout

@@ -244,6 +244,7 @@ def test_the_tutor_in_chinese_gives_a_failed_checks_reason_in_chinese(lab, tmp_p
     import asyncio
 
     from app.tutor_helpers import SIZE, bar, check, on_step, wait_for
+    from celery_tutor import i18n
     from celery_tutor.app import make_app
     from celery_tutor.app.progress import ProgressView
     from celery_tutor.steps.progress import SavedProgress
@@ -260,6 +261,48 @@ def test_the_tutor_in_chinese_gives_a_failed_checks_reason_in_chinese(lab, tmp_p
             await on_step(pilot, app, "tasks-code/write")
             assert "编写 tasks.py" in app.main.lesson_view.current_view.shown_text
             assert not await check(pilot, app)
-            assert "预期 celery-1 上有 /root/tasks.py，但没有这个文件" in bar(app), bar(app)
+            # the check's reason from its catalog, the tutor's words around it from the tutor's own
+            assert "✗ 尚未通过：预期 celery-1 上有 /root/tasks.py，但没有这个文件" in bar(app), bar(app)
 
-    asyncio.run(scenario())
+    i18n.set_language("zh")
+    try:
+        asyncio.run(scenario())
+    finally:
+        i18n.set_language("en")
+
+
+def test_the_reason_a_check_hands_expect_messages_is_translated_with_the_helpers_own_words():
+    """expect_messages QUEUE COUNT WHY: WHY is a reason of the check's own, the helper goes on with what it saw."""
+    from celery_tutor.course.check_messages import templates
+
+    line = 'expect_messages news 2 "expected 2 messages in news on celery-1 (one published there)"'
+    assert templates(line) == [(0, "expected 2 messages in news on celery-1 (one published there)")]
+    assert templates('[ "$n" = "$2" ] || fail "$3, but $1 holds $n"') == [(0, "$3, but $1 holds $n")]
+    step = _parse_course(LESSONS, "zh").step("cluster-federation/exchange-publish")
+    reason = "expected 2 messages in news on celery-1 (one published there, one from celery-3), but news holds 1"
+    assert translate_reason(reason, step.reasons) == (
+        "预期 celery-1 上的 news 中有 2 条消息（一条在那里发布，一条来自 celery-3），但 news 中有 1 条")
+
+
+def test_a_chinese_locale_with_no_lang_gives_the_tutors_own_words_in_chinese(tmp_path):
+    """Not only the lessons: the command line's own table headers and summary, from the tutor's catalog."""
+    env = {**ENGLISH_LOCALE, "LANG": "zh_CN.UTF-8", "CELERY_TUTOR_STATE_DIR": str(tmp_path)}
+    shown = run_cli("progress", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "看过答案" in shown.stdout and "步中已通过" in shown.stdout
+    english = run_cli("progress", env={**env, "LANG": "C.UTF-8"}).stdout
+    assert "solutions shown" in english and "steps passed" in english and "看过答案" not in english
+
+
+def test_the_language_chosen_in_the_tutor_is_remembered_with_the_progress(tmp_path):
+    """A learner who chose Chinese (saved with their progress) gets it back with an English locale; --lang wins."""
+    from celery_tutor.steps.progress import SavedProgress
+
+    saved = SavedProgress.for_lab("zh-learner", tmp_path)
+    saved.language = "zh"
+    saved.save()
+    assert SavedProgress.for_lab("zh-learner", tmp_path).language == "zh"
+    env = {**ENGLISH_LOCALE, "CELERY_TUTOR_STATE_DIR": str(tmp_path)}
+    assert "看过答案" in run_cli("progress", "--lab", "zh-learner", env=env).stdout
+    assert "solutions shown" in run_cli("--lang", "en", "progress", "--lab", "zh-learner", env=env).stdout
+    assert "solutions shown" in run_cli("progress", "--lab", "another-learner", env=env).stdout

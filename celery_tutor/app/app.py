@@ -20,8 +20,10 @@ from celery_tutor.app.lab_owner import LabFactory, LabOwner
 from celery_tutor.app.output_buffer import OutputBuffer
 from celery_tutor.app.progress import ProgressView
 from celery_tutor.app.screens.main import MainScreen
+from celery_tutor.app.translated_bindings import translate_bindings
 from celery_tutor.app.widgets.output_pane import MAX_LINES
 from celery_tutor.course.model import Course
+from celery_tutor.i18n import N_, _
 
 
 @guarded("probe_status")
@@ -31,10 +33,10 @@ class TutorApp(App):
     CSS_PATH = Path(__file__).with_name("tutor.tcss")  # absolute: subclasses elsewhere (benches) find it too
     TITLE = "celery-tutor"
     BINDINGS = [
-        Binding("question_mark,f1", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+c", "interrupt", "Interrupt", show=False, priority=True),
-        Binding("ctrl+r", "reconnect", "Reconnect", show=False),
+        Binding("question_mark,f1", "help", N_("Help"), key_display="?"),
+        Binding("q", "quit", N_("Quit")),
+        Binding("ctrl+c", "interrupt", N_("Interrupt"), show=False, priority=True),
+        Binding("ctrl+r", "reconnect", N_("Reconnect"), show=False),
     ]
 
     def __init__(self, course: Course, lab_factory: LabFactory, lab_name: str = "celery-tutor",
@@ -54,6 +56,7 @@ class TutorApp(App):
         self._quitting = False
         self._last_error_notice = 0.0
         self.main: MainScreen | None = None
+        translate_bindings(self)
 
     @property
     def lab(self):
@@ -125,11 +128,11 @@ class TutorApp(App):
 
     def action_reconnect(self) -> None:
         if self.lab is None:
-            self.main.post_message(msg.LabNote("connecting to Docker…"))
+            self.main.post_message(msg.LabNote(_("connecting to Docker…")))
             self.lab_owner.connect()
         else:
             self.probe_status()  # what the learner may have wanted: the status bar brought up to date
-            self.notify("Docker is connected already: ctrl+r is for after fixing what the banner says.", timeout=4)
+            self.notify(_("Docker is connected already: ctrl+r is for after fixing what the banner says."), timeout=4)
 
     def probe_status(self) -> None:
         self.lab_owner.probe()
@@ -138,7 +141,7 @@ class TutorApp(App):
 
     def action_interrupt(self) -> None:
         if self.main is None or not self.main.interrupt():
-            self.notify("Nothing is running to interrupt. q quits.", timeout=3)
+            self.notify(_("Nothing is running to interrupt. q quits."), timeout=3)
 
     def action_help(self) -> None:
         from celery_tutor.app.screens.help import HelpScreen
@@ -149,16 +152,16 @@ class TutorApp(App):
         self.push_screen(HelpScreen(self.key_table(), self.shown(self.log_dir)))
 
     def key_table(self) -> list[tuple[str, str]]:
-        keys = [(self.get_key_display(b), b.tooltip or b.description) for b in MainScreen.BINDINGS if b.show]
-        keys += [("b", "Rebuild the lab to this step, replaying the earlier steps"),
-                 ("[  ]", "The previous / next output tab"),
-                 ("end", "Follow the end of an output pane again, after scrolling up"),
-                 ("esc", "Leave the command line: the keys above work again"),
-                 ("↑ ↓", "In the command line: earlier and later commands"),
-                 ("ctrl+c", "Interrupt the running command (not the app); stop a check's waiting"),
-                 ("ctrl+r", "Connect to Docker again, after fixing what the banner says"),
-                 ("ctrl+p", "The command palette: everything here, by name"),
-                 ("?", "This help"), ("q", "Quit (ctrl+q works everywhere)")]
+        keys = [(self.get_key_display(b), _(b.tooltip or b.description)) for b in MainScreen.BINDINGS if b.show]
+        keys += [("b", _("Rebuild the lab to this step, replaying the earlier steps")),
+                 ("[  ]", _("The previous / next output tab")),
+                 ("end", _("Follow the end of an output pane again, after scrolling up")),
+                 ("esc", _("Leave the command line: the keys above work again")),
+                 ("↑ ↓", _("In the command line: earlier and later commands")),
+                 ("ctrl+c", _("Interrupt the running command (not the app); stop a check's waiting")),
+                 ("ctrl+r", _("Connect to Docker again, after fixing what the banner says")),
+                 ("ctrl+p", _("The command palette: everything here, by name")),
+                 ("?", _("This help")), ("q", _("Quit (ctrl+q works everywhere)"))]
         return keys
 
 
@@ -193,9 +196,9 @@ class TutorApp(App):
         now = time.monotonic()
         if now - self._last_error_notice > 5:
             self._last_error_notice = now
-            where = f" Details: {self.error_log_path}" if self.error_log_path else ""
+            where = _(" Details: {path}").format(path=self.error_log_path) if self.error_log_path else ""
             try:
-                self.notify(f"{type(error).__name__}: {str(error)[:100]}.{where}", title="Unexpected error",
+                self.notify(f"{type(error).__name__}: {str(error)[:100]}.{where}", title=_("Unexpected error"),
                             severity="error", timeout=10)
             except Exception:
                 pass
@@ -214,8 +217,9 @@ def make_app(course: Course, lab_factory: LabFactory, *, lab_name: str = "celery
                     status_interval=status_interval, shown_home=shown_home, crash_on_error=crash_on_error)
 
 
-def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None = None) -> int:
-    """What `celery-tutor start` runs: the real lab on the engine, progress and logs in the user's directories."""
+def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None = None, lang: str | None = None) -> int:
+    """What `celery-tutor start` runs: the real lab on the engine, progress and logs in the user's directories; the
+    tutor's words in i18n's language (the CLI set it), `lang` the one --lang chose."""
     from celery_tutor.steps.progress import SavedProgress
     from celery_tutor.paths import log_dir
 
@@ -228,6 +232,8 @@ def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None =
     logs = log_dir()
     quiet_logging(logs / "celery-tutor.log")
     progress = ProgressView(SavedProgress.for_lab(lab_name))
+    if lang:
+        progress.saved.language = lang  # --lang given is remembered for the next start, as a palette choice is
     app = make_app(course, lab_factory, lab_name=lab_name, progress=progress, log_dir=logs)
     try:
         app.run()

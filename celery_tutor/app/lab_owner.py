@@ -16,6 +16,7 @@ from celery_tutor.app.output_buffer import OutputBuffer
 from celery_tutor.app.widgets.status_bar import NodeState
 from celery_tutor.course.model import COMMAND_LINE_SESSION as SHELL
 from celery_tutor.course.model import Block, Step
+from celery_tutor.i18n import _
 from celery_tutor.lab.in_node import LOG_DIR
 from celery_tutor.steps.rebuild import Plan, gone_nodes, plan_rebuild, rebuild, step_label
 
@@ -81,7 +82,7 @@ class LabOwner:
             now = time.monotonic()
             if now - last[0] > 0.25:
                 last[0] = now
-                self._post(msg.LabNote(f"making the base image: {line[:70]}"))
+                self._post(msg.LabNote(_("making the base image: {line}").format(line=line[:70])))
 
         try:
             lab_factory().image.make_base(making)
@@ -105,8 +106,9 @@ class LabOwner:
                 now = time.monotonic()
                 if now - last[0] > 0.25:
                     last[0] = now
-                    where = f" step {event.step}/{event.total}" if event.total else ""
-                    self._post(msg.LabNote(f"preparing the lab image (once, a few minutes){where}…"))
+                    where = _(" step {step}/{total}").format(step=event.step, total=event.total) if event.total else ""
+                    self._post(msg.LabNote(_("preparing the lab image (once, a few minutes){where}…").format(
+                        where=where)))
 
             lab.image.ensure(building)
             from celery_tutor.steps.runner import StepRunner
@@ -119,9 +121,10 @@ class LabOwner:
             from celery_tutor.lab import base_image
 
             if base_image.can_make() is None:
-                self._post(msg.LabUnavailable(exc.reason, f"press m to make it here with debootstrap (about "
-                                                          f"{base_image.MAKE_SECONDS} s), then the lab image is "
-                                                          "built", can_make_base=True))
+                self._post(msg.LabUnavailable(exc.reason, _("press m to make it here with debootstrap (about "
+                                                            "{seconds} s), then the lab image is "
+                                                            "built").format(seconds=base_image.MAKE_SECONDS),
+                                              can_make_base=True))
             else:
                 self._post(msg.LabUnavailable(exc.reason, exc.fix))
             return
@@ -165,7 +168,7 @@ class LabOwner:
             self._post(msg.StatusProbed(nodes, logs))
         except Exception as exc:  # Docker went away mid-probe: say so in the bar, log the details
             self.on_error(exc, "probing the lab's state")
-            self._post(msg.LabNote("cannot read the lab's state (see the log)"))
+            self._post(msg.LabNote(_("cannot read the lab's state (see the log)")))
         finally:
             self._post(msg.ProbeEnded())
 
@@ -323,16 +326,17 @@ class LabOwner:
                     exclusive=True, to=to)
 
     def _load_file(self, lab, node: str, path: str, starter: str, post) -> None:
-        text, note = starter, f"{path} does not exist yet on {node}: ctrl+s creates it."
+        text, note = starter, _("{path} does not exist yet on {node}: ctrl+s creates it.").format(path=path, node=node)
         if lab is None:
-            note = "No lab: you can edit, but nothing can be written until Docker is reachable."
+            note = _("No lab: you can edit, but nothing can be written until Docker is reachable.")
         else:
             try:
                 result = lab.node(node).exec(f"cat {path}", cwd="/", timeout=10)
                 if result.ok:
-                    text, note = result.output, f"Loaded {path} from {node}."
+                    text, note = result.output, _("Loaded {path} from {node}.").format(path=path, node=node)
             except Exception as exc:  # a stopped node, an engine gone away: the learner can still type
-                note = f"Could not read {path} from {node}: {getattr(exc, 'reason', exc)}"
+                note = _("Could not read {path} from {node}: {reason}").format(path=path, node=node,
+                                                                               reason=getattr(exc, "reason", exc))
         post(msg.FileRead(text, note))
 
     def save_file(self, node: str, path: str, text: str, to: DOMNode) -> None:
@@ -341,13 +345,14 @@ class LabOwner:
 
     def _save_file(self, lab, node: str, path: str, text: str, post) -> None:
         if lab is None:
-            note = "Not written: the lab is not available (see the banner)."
+            note = _("Not written: the lab is not available (see the banner).")
         else:
             try:
                 lab.node(node).put_file(path, text)
-                note = f"Wrote {path} into {node} ({len(text.encode())} bytes)."
+                note = _("Wrote {path} into {node} ({size} bytes).").format(path=path, node=node,
+                                                                             size=len(text.encode()))
             except Exception as exc:
-                note = f"Not written: {getattr(exc, 'reason', exc)}"
+                note = _("Not written: {reason}").format(reason=getattr(exc, "reason", exc))
         post(msg.FileWritten(note))
 
     # --- ending ---------------------------------------------------------------------------------------------

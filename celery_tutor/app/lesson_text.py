@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 from celery_tutor.course.model import Lesson, Step
+from celery_tutor.i18n import N_, _
 
-HIDDEN_SOLUTION = ("> *A block of this step is hidden: it is the solution. Try it yourself first; "
+HIDDEN_SOLUTION = N_("> *A block of this step is hidden: it is the solution. Try it yourself first; "
                    "**s** shows it, **d** lets the tutor do the step.*")
 
 
@@ -17,17 +18,21 @@ def caption(role: str, attrs: dict[str, str]) -> str:
     if role == "lab":
         return f"▶ **Docker** · {attrs.get('action', '')} {node}"
     if role == "file":
-        copied = f", copied from {attrs['from']}" if attrs.get("from") else ""
-        return f"▶ **{node}** · the file `{attrs.get('path', '')}`{copied}"
+        if attrs.get("from"):
+            return f"▶ **{node}** · " + _("the file `{path}`, copied from {node}").format(
+                path=attrs.get("path", ""), node=attrs["from"])
+        return f"▶ **{node}** · " + _("the file `{path}`").format(path=attrs.get("path", ""))
     if role == "repl":
-        return f"▶ **{node}** · typed into the Python REPL (`{attrs.get('session', 'python')}` tab)"
-    where = f" in `{attrs['cwd']}`" if attrs.get("cwd") else ""
+        return f"▶ **{node}** · " + _("typed into the Python REPL (`{session}` tab)").format(
+            session=attrs.get("session", "python"))
+    where = _(" in `{cwd}`").format(cwd=attrs["cwd"]) if attrs.get("cwd") else ""
     if attrs.get("background"):
-        return f"▶ **{node}**{where} · runs in the background; its log is the `{attrs['background']}` tab"
+        return f"▶ **{node}**{where} · " + _("runs in the background; its log is the `{tab}` tab").format(
+            tab=attrs["background"])
     if attrs.get("session") == "shell":
-        return f"▶ **{node}** · typed into the shell of the command line"
+        return f"▶ **{node}** · " + _("typed into the shell of the command line")
     if attrs.get("session"):
-        return f"▶ **{node}** · typed into the shell of the `{attrs['session']}` tab"
+        return f"▶ **{node}** · " + _("typed into the shell of the `{tab}` tab").format(tab=attrs["session"])
     return f"▶ **{node}**{where}"
 
 
@@ -52,15 +57,16 @@ def learner_markdown(step: Step, revealed: bool = False, hints_shown: int = 0) -
         if "solution" in attrs and not revealed:
             hidden += 1
             if hidden == 1:
-                out.append(HIDDEN_SOLUTION)
+                out.append(_(HIDDEN_SOLUTION))
             continue
-        label = caption(role, attrs) + (" · *solution*" if "solution" in attrs else "")
+        label = caption(role, attrs) + (" · " + _("*solution*") if "solution" in attrs else "")
         out.extend([label, "", *_fence(block.lang, block.body)])
     out.extend(lines[position:])
     text = "\n".join(out).rstrip() + "\n"
     for number, hint in enumerate(step.hints[:hints_shown], start=1):
         quoted = "\n".join(f"> {line}" if line else ">" for line in hint.split("\n"))
-        text += f"\n> **Hint {number} of {len(step.hints)}**\n>\n{quoted}\n"
+        heading = _("Hint {number} of {count}").format(number=number, count=len(step.hints))
+        text += f"\n> **{heading}**\n>\n{quoted}\n"
     return re.sub(r"\n{3,}", "\n\n", text)
 
 

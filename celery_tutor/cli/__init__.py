@@ -15,6 +15,8 @@ from pathlib import Path
 from celery_tutor.cli.errors import UsageError
 from celery_tutor.cli.render import err
 from celery_tutor.course import LessonError
+from celery_tutor.i18n import _, set_language
+from celery_tutor.course import LessonError
 from celery_tutor.lab.errors import LabError
 from celery_tutor.paths import log_dir
 
@@ -44,7 +46,7 @@ def _log_unexpected() -> Path:
 
 
 def _run(argv: list[str] | None) -> int:
-    from celery_tutor.cli import options
+    from celery_tutor.cli import context, options
     from celery_tutor.cli.parser import parse
 
     args = parse(argv)  # the arguments' types refuse bad values as they are read
@@ -52,6 +54,7 @@ def _run(argv: list[str] | None) -> int:
         options.check_lab_from_environment()
     if args.command in KEEPS_PROGRESS:
         options.check_state_dir(write=KEEPS_PROGRESS[args.command])
+    set_language(context.language(args))  # the tutor's own words: after the checks that say why a lab is refused
     return importlib.import_module(f"celery_tutor.cli.{args.command}").run(args)
 
 
@@ -64,16 +67,17 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         for problem in exc.problems:
             err.print(str(problem), markup=False)
-        err.print("the lessons have problems; fix them, or run `celery-tutor lint` for the full list")
+        err.print(_("the lessons have problems; fix them, or run `celery-tutor lint` for the full list"))
         return 2
     except LabError as exc:
-        err.print(f"celery-tutor: {exc.reason}" + (f"; what to do: {exc.fix}" if exc.fix else ""), markup=False)
+        err.print(f"celery-tutor: {exc.reason}" + (_("; what to do: {fix}").format(fix=exc.fix) if exc.fix else ""),
+                  markup=False)
         return exc.exit_code
     except UsageError as exc:
         err.print(f"celery-tutor: {exc}", markup=False)
         return 2
     except KeyboardInterrupt:
-        err.print("interrupted")
+        err.print(_("interrupted"))
         return 130
     except BrokenPipeError:
         # The reader went away (`celery-tutor lab map --json | head`): done, as a pipe's writer would be. Python
@@ -82,11 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         return 141
     except Exception as exc:
         try:
-            details = f"details in {_log_unexpected()}"
+            details = _("details in {path}").format(path=_log_unexpected())
         except OSError as unwritable:  # the one line all the same, not a second traceback
             details = f"no details kept, the log cannot be written ({unwritable.strerror or unwritable})"
-        err.print(f"celery-tutor: unexpected error ({type(exc).__name__}: {str(exc)[:120]}); {details}",
-                  markup=False)
+        err.print(_("celery-tutor: unexpected error ({error}); {details}").format(
+            error=f"{type(exc).__name__}: {str(exc)[:120]}", details=details), markup=False)
         return 1
 
 

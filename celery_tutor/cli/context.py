@@ -9,11 +9,21 @@ from celery_tutor.paths import lessons_dir
 VERIFY_LAB = "celery-tutor-verify"
 
 
+# The commands that read the learner's progress, and so the language they chose in it.
+REMEMBERS_LANGUAGE = {"start", "progress"}
+
+
 def language(args) -> str:
-    """--lang (before or after the command), else the locale's language."""
+    """--lang (before or after the command), else the language the learner chose last (saved with the progress of
+    the lab a command names), else the locale's language."""
     from celery_tutor.language import choose
 
-    return choose(getattr(args, "lang", None))
+    given = getattr(args, "lang", None)
+    if not given and getattr(args, "command", None) in REMEMBERS_LANGUAGE:
+        from celery_tutor.steps.progress import SavedProgress
+
+        given = SavedProgress.for_lab(lab_name(args)).language
+    return choose(given)
 
 
 def course(args) -> Course:

@@ -7,6 +7,7 @@ import json
 from celery_tutor.cli import context
 from celery_tutor.cli.render import console, duration
 from celery_tutor.course import Course
+from celery_tutor.i18n import _
 
 
 def progress_dict(course: Course, progress) -> dict:
@@ -34,13 +35,15 @@ def run(args) -> int:
         return 0
     from rich.table import Table
 
-    table = Table("lesson", "notes", "passed", "solutions shown", "time", title=f"progress in lab {data['lab']}")
+    table = Table(_("lesson"), _("notes"), _("passed"), _("solutions shown"), _("time"),
+                  title=_("progress in lab {lab}").format(lab=data["lab"]))
     for lesson in data["lessons"]:
         done = lesson["passed"] == lesson["steps"]
         table.add_row(lesson["title"], lesson["notes"],
                       f"[{'green' if done else 'default'}]{lesson['passed']}/{lesson['steps']}[/]",
                       str(lesson["revealed"] or ""), duration(lesson["seconds"]))
     console.print(table)
-    console.print(f"{data['passed']} of {data['steps']} steps passed, {duration(data['seconds'])} spent"
-                  + (f"; next: {data['current']}" if data["current"] else ""))
+    console.print(_("{passed} of {steps} steps passed, {time} spent").format(
+        passed=data["passed"], steps=data["steps"], time=duration(data["seconds"]))
+                  + (_("; next: {step}").format(step=data["current"]) if data["current"] else ""))
     return 0

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from celery_tutor.i18n import _
+
 if TYPE_CHECKING:
     from rich.progress import Progress
     from rich.table import Table
@@ -47,10 +49,10 @@ def line_progress(label: str):
 def status_table(lab) -> Table:
     from rich.table import Table
 
-    table = Table("node", "container", "hostname", "state", title=f"lab {lab.name}")
+    table = Table(_("node"), _("container"), _("hostname"), _("state"), title=_("lab {name}").format(name=lab.name))
     for status in lab.status():
         colour = "green" if status.state == "running" else "red"
-        table.add_row(status.name, status.container, status.hostname, f"[{colour}]{status.state}[/]")
+        table.add_row(status.name, status.container, status.hostname, f"[{colour}]{_(status.state)}[/]")
     return table
 
 
@@ -77,7 +79,7 @@ class VerifyReporter:
 
     def finished(self, outcome) -> None:
         mark = "[green]✓[/]" if outcome.passed else "[red]✗[/]"
-        kind = "replayed" if outcome.replayed else "verified"
+        kind = _("replayed") if outcome.replayed else _("verified")
         detail = ", ".join(f"{phase} {seconds:.1f}" for phase, seconds in outcome.timings.items())
         self.progress.console.print(f"{mark} {outcome.step.full_id:<34} {outcome.seconds:6.1f} s  "
                                     f"[dim]{kind}; {detail}[/]")
@@ -88,7 +90,7 @@ class VerifyReporter:
     def show_recent(self) -> None:
         """The last lines the failed step printed, dimmed, on stderr."""
         if self.recent:
-            err.print("[dim]last output:[/]")
+            err.print("[dim]" + _("last output:") + "[/]")
             for line in self.recent:
                 err.print(f"[dim]  {line}[/]", markup=False)
 

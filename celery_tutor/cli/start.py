@@ -24,7 +24,8 @@ def run(args) -> int:
     course = context.course(args)
     if args.at and _start_at(args, course) != 0:
         return 1
-    return run_app(course=course, lab_name=context.lab_name(args), engine=args.engine)
+    return run_app(course=course, lab_name=context.lab_name(args), engine=args.engine,
+                   lang=getattr(args, "lang", None))
 
 
 def _start_at(args, course) -> int:

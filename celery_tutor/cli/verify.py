@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery_tutor.cli import context, image
 from celery_tutor.cli.render import VerifyReporter, bar, console, err
+from celery_tutor.i18n import _
 
 
 def run(args) -> int:
@@ -46,16 +47,20 @@ def run(args) -> int:
         if not args.keep:
             lab.down()
     for note in notes:
-        err.print(f"note: {note}", markup=False)
+        err.print(_("note: {note}").format(note=note), markup=False)
     failed = [outcome for outcome in outcomes if not outcome.passed]
     total = sum(outcome.seconds for outcome in outcomes)
     if failed:
         outcome = failed[0]
         reporter.show_recent()
-        err.print(f"[red]verify failed at {outcome.step.full_id}[/]: {outcome.reason}")
+        failed_at = _("verify failed at {step}").format(step=outcome.step.full_id)
+        err.print(f"[red]{failed_at}[/]: {outcome.reason}")
         return 1
     verified = sum(1 for outcome in outcomes if not outcome.replayed)
-    console.print(f"[green]verify passed[/]: {verified} step(s) verified"
-                  f"{f', {rebuilt.how_far()}' if replay and rebuilt.restored else ''}"
-                  f"{f', {len(replay)} replayed' if replay and not rebuilt.restored else ''} in {total:.1f} s")
+    restored = f", {rebuilt.how_far()}" if replay and rebuilt.restored else ""
+    replayed = _(", {count} replayed").format(count=len(replay)) if replay and not rebuilt.restored else ""
+    passed = _("verify passed")
+    console.print(f"[green]{passed}[/]: "
+                  + _("{verified} step(s) verified{restored}{replayed} in {seconds:.1f} s").format(
+                      verified=verified, restored=restored, replayed=replayed, seconds=total))
     return 0

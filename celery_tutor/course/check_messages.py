@@ -8,9 +8,13 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# The commands whose quoted words are what the learner reads: the helpers' and a script's own echo before exit 1.
-_START = re.compile(r"(?:^|[\s;|&({])(?:fail|give_up|echo|expect_worker_ready)\s+\"")
-_WORDS = re.compile(r"[A-Za-z]{2,} [A-Za-z]")  # a reason has words; `echo "$out"` or a path has none
+# The commands whose quoted words are what the learner reads: the helpers' and a script's own echo before exit 1,
+# and the helpers' arguments that begin a reason (expect_worker_ready's first, expect_messages' third: QUEUE COUNT WHY).
+_START = re.compile(r"(?:^|[\s;|&({])"
+                    r"(?:(?:fail|give_up|echo|expect_worker_ready)\s+|expect_messages(?:\s+\S+){2}\s+)\"")
+# A reason has words: two in a row, or one between spaces (a helper's "$3, but $1 holds $n"); `echo "$out"` or a
+# path has none.
+_WORDS = re.compile(r"[A-Za-z]{2,} [A-Za-z]|(?:^|\s)[A-Za-z]{2,}(?:\s|$)")
 
 
 def _expansion(text: str, at: int) -> int:

@@ -55,11 +55,12 @@ class TutorServer(Server):
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8000, engines: list[str | None] | None = None,
                  lessons: Path | None = None, prefix: str = "web", public_url: str | None = None,
-                 at: str | None = None, room: Room | None = None):
+                 at: str | None = None, room: Room | None = None, lang: str | None = None):
         super().__init__(command="celery-tutor", host=host, port=port, title="celery-tutor", public_url=public_url)
         self.engines = engines or [None]
         self.lessons = lessons
         self.at = at  # every new seat's lab brought to this step before its app opens there
+        self.lang = lang  # the room's language (serve --lang): a seat's own choice, kept with its progress, wins
         self.room = room or Room.open(prefix=prefix)
         self.live: dict[str, web.WebSocketResponse] = {}  # lab -> the one connection showing it
         self._locks: dict[str, asyncio.Lock] = {}  # lab -> held while it is brought up or down
@@ -86,8 +87,19 @@ class TutorServer(Server):
 
     # --- labs --------------------------------------------------------------------------------------------
 
-    def app_command(self, lab: str, engine: str | None) -> str:
+    def seat_language(self, lab: str, accept_language: str | None = None) -> str | None:
+        """The --lang a seat's app starts with: none once the seat chose one (its app reads it from the progress),
+        else the room's, else the browser's."""
+        from celery_tutor.language import from_accept_language
+
+        if SavedProgress.for_lab(lab).language:
+            return None
+        return self.lang or from_accept_language(accept_language)
+
+    def app_command(self, lab: str, engine: str | None, lang: str | None = None) -> str:
         argv = [sys.executable, "-m", "celery_tutor"]
+        if lang:
+            argv += ["--lang", lang]
         if engine:
             argv += ["--engine", engine]
         if self.lessons:
@@ -268,7 +280,8 @@ class TutorServer(Server):
             await self._disconnect(lab, "this seat was opened in another tab")
             self.live[lab] = websocket
             await self._seat_up(seat)
-            app_service = AppService(self.app_command(lab, seat.engine), write_bytes=websocket.send_bytes,
+            lang = self.seat_language(lab, request.headers.get("Accept-Language"))
+            app_service = AppService(self.app_command(lab, seat.engine, lang), write_bytes=websocket.send_bytes,
                                      write_str=websocket.send_str, close=websocket.close,
                                      download_manager=self.download_manager, debug=self.debug)
             await app_service.start(width, height)

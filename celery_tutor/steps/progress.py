@@ -13,6 +13,7 @@ from typing import Iterable
 import platformdirs
 
 from celery_tutor.course.model import Course, Step
+from celery_tutor.language import LANGUAGES
 from celery_tutor.paths import APP_NAME
 
 VERSION = 1
@@ -40,6 +41,7 @@ class SavedProgress:
     current: str | None = None
     steps: dict[str, StepRecord] = field(default_factory=dict)
     warning: str = ""  # set when a damaged file had to be put aside
+    language: str | None = None  # the learner's choice (--lang, or the tutor's palette); None: the locale's
 
     @classmethod
     def for_lab(cls, lab: str, directory: Path | None = None) -> SavedProgress:
@@ -61,6 +63,8 @@ class SavedProgress:
                 raise ValueError("not a progress file of this version")
             progress.current = data.get("current")
             progress.steps = {key: StepRecord(**value) for key, value in data.get("steps", {}).items()}
+            language = data.get("language")
+            progress.language = language if isinstance(language, str) and language in LANGUAGES else None
         except (ValueError, TypeError) as exc:
             # Keep the damaged file for a human to look at, and go on with a fresh one: never a crash.
             aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -77,6 +81,8 @@ class SavedProgress:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {"version": VERSION, "lab": self.lab, "current": self.current,
                 "steps": {key: asdict(record) for key, record in self.steps.items()}}
+        if self.language:
+            data["language"] = self.language
         handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from celery_tutor.course.model import Block, Step
+from celery_tutor.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:  # they pull in docker-py: planning a rebuild must not (the app plans on its UI thread)
     from celery_tutor.steps.progress import SavedProgress
@@ -20,7 +21,8 @@ RESET_SECONDS = 6.0  # the containers removed and started afresh
 _INSTALL = re.compile(r"\b(apt-get|apt|pip3?)\s+install\b")
 _SLEEP = re.compile(r"\bsleep\s+(\d+(?:\.\d+)?)")
 _ERLANG = re.compile(r"\brabbitmq(ctl|-server|-diagnostics|-plugins)\b")
-_STATES = {"absent": "removed", "removing": "removed", "exited": "stopped", "created": "never started", "dead": "dead"}
+_STATES = {"absent": N_("removed"), "removing": N_("removed"), "exited": N_("stopped"), "created": N_("never started"),
+           "dead": N_("dead")}
 
 
 def step_label(step: Step) -> str:
@@ -54,10 +56,13 @@ def gone_nodes(states: Iterable[tuple[str, str]], expected: Iterable[str]) -> li
 
 def describe_gone(gone: list[tuple[str, str]]) -> str:
     """'celery-2 is gone (removed)', 'celery-1 and celery-2 are gone (removed, stopped)'."""
-    names = [name for name, _ in gone]
-    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-    states = ", ".join(_STATES.get(state, state) for _, state in gone)
-    return f"{listed} {'is' if len(names) == 1 else 'are'} gone ({states})"
+    names = [name for name, _state in gone]
+    comma = _(", ")  # between the items of a list
+    listed = names[0] if len(names) == 1 else _("{names} and {last}").format(names=comma.join(names[:-1]),
+                                                                             last=names[-1])
+    states = comma.join(_(_STATES.get(state, state)) for _name, state in gone)
+    return ngettext("{nodes} is gone ({states})", "{nodes} are gone ({states})", len(names)).format(
+        nodes=listed, states=states)
 
 
 def _block_seconds(block: Block) -> float:

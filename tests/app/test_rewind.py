@@ -72,7 +72,7 @@ def test_a_rewind_restores_the_checkpoint_before_the_step_and_takes_back_the_lat
             await pilot.press("b")
             offer = await offered(pilot, app)
             assert "restores the checkpoint after containers, then replays the 1 step after it" in offer, offer
-            assert ("the marks of the 2 steps from here on (1-2 Start the broker … 1-2 Ask the broker for its "
+            assert ("the marks of 2 step(s) from here on (1-2 Start the broker … 1-2 Ask the broker for its "
                     "status) are taken back") in offer, offer
             await pilot.press("y")
             await rebuilt(pilot, app, timeout=600)
@@ -125,7 +125,7 @@ def test_a_rewind_past_a_checkpoint_with_an_image_removed_replays_and_says_why(s
             await pilot.press("b")
             offer = await offered(pilot, app)
             assert "Rebuild the lab to step 1-2 One (replays 1 earlier step" in offer, offer
-            assert "the marks of the 2 steps from here on (1-2 One … 1-2 Two) are taken back" in offer, offer
+            assert "the marks of 2 step(s) from here on (1-2 One … 1-2 Two) are taken back" in offer, offer
             await pilot.press("y")
             await rebuilt(pilot, app)
             assert ("The lab is ready, but the checkpoint after nodes is incomplete: the image of celery-2 is "

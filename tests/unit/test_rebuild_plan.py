@@ -147,7 +147,7 @@ def test_the_offer_says_where_the_rebuild_starts_and_which_marks_a_rewind_takes_
     title, text = offer_text(rewind)
     assert title == "Rebuild the lab"
     assert "restores the checkpoint after rabbitmq, then replays the 1 step after it, about 40 s" in text.plain
-    assert "the marks of the 3 steps from here on (2-1 Step 2 … 3-1 Step 2) are taken back" in text.plain
+    assert "the marks of 3 step(s) from here on (2-1 Step 2 … 3-1 Step 2) are taken back" in text.plain
     jump = plan_rebuild(steps, steps[9], lab_at=1, checkpoint=6, restore_cost=20)
     title, text = offer_text(jump, "1-2 Step 1", go=True)
     assert title == "Jump ahead"

@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from celery_tutor.app import messages as msg
 from celery_tutor.app.guard import guarded
 from celery_tutor.app.widgets.editor import TasksEditor
+from celery_tutor.i18n import _
 
 
 @guarded()
@@ -36,7 +37,7 @@ class EditorScreen(ModalScreen[None]):
         self.query_one(TasksEditor).load(message.text, message.note)
 
     def on_tasks_editor_save(self, event: TasksEditor.Save) -> None:
-        self.query_one(TasksEditor).note("writing…")
+        self.query_one(TasksEditor).note(_("writing…"))
         self.owner.save_file(self.node, self.path, event.text, to=self)
 
     def on_file_written(self, message: msg.FileWritten) -> None:

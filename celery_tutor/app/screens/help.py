@@ -10,8 +10,9 @@ from textual.content import Content
 from textual.widgets import Markdown, Static
 
 from celery_tutor.app.guard import guarded
+from celery_tutor.i18n import N_, _
 
-INTRO = """\
+INTRO = N_("""\
 ## How the tutor works
 
 Each lesson follows a part of the 2018 study notes. A **step** asks you to do something in the lab's containers
@@ -22,14 +23,14 @@ the tutor **run** the step's commands. Then **check** it: the tutor looks at the
 Output appears live in the tabs above the command line: one per node, one per Python REPL or background job.
 A pane follows the end of the output until you scroll up (End follows again). Long output is cut in the pane;
 the whole of it is in the log file named at the bottom of the pane.
-"""
+""")
 
 
 @guarded()
 class HelpScreen(ModalScreen[None]):
     """Lists the keys of the screen below it, which it is given, so it never disagrees with the footer."""
 
-    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close help")]
+    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", N_("Close help"))]
 
     def __init__(self, keys: list[tuple[str, str]], log_dir: str = ""):
         super().__init__()
@@ -37,16 +38,17 @@ class HelpScreen(ModalScreen[None]):
         self.log_dir = log_dir
 
     def compose(self) -> ComposeResult:
-        width = max(len(key) for key, _ in self.keys) + 2
+        width = max(len(key) for key, _description in self.keys) + 2
         rows = []
         for key, description in self.keys:
             rows += [(key.ljust(width), "bold $accent"), description, "\n"]
         keys = Content.assemble(*rows[:-1])
-        closing = "The mouse works too: click a step in the outline, a tab, or a key in the footer."
+        closing = _("The mouse works too: click a step in the outline, a tab, or a key in the footer.")
         if self.log_dir:
-            closing += f"\n\nEvery pane's full log, and the log of unexpected errors, are in `{self.log_dir}`."
+            closing += "\n\n" + _("Every pane's full log, and the log of unexpected errors, are in `{path}`.").format(
+                path=self.log_dir)
         with VerticalScroll():
-            yield Markdown(INTRO)
-            yield Static("Keys", classes="title")
+            yield Markdown(_(INTRO))
+            yield Static(_("Keys"), classes="title")
             yield Static(keys, classes="keys")
-            yield Markdown(closing + "\n\n*Esc closes this help.*")
+            yield Markdown(closing + "\n\n" + _("*Esc closes this help.*"))

@@ -18,6 +18,7 @@ from celery_tutor.app.lab_owner import LabOwner
 from celery_tutor.app.progress import ProgressView
 from celery_tutor.app.screens.main_lab import LabReports
 from celery_tutor.app.screens.main_lines import TypedLines
+from celery_tutor.app.translated_bindings import translate_bindings
 from celery_tutor.app.widgets.banner import Banner
 from celery_tutor.app.widgets.command_line import CommandLine
 from celery_tutor.app.widgets.lesson_view import LessonView
@@ -26,6 +27,7 @@ from celery_tutor.app.widgets.output_tabs import OutputTabs
 from celery_tutor.app.widgets.status_bar import StatusBar
 from celery_tutor.app.widgets.step_bar import StepBar
 from celery_tutor.course.model import Course, Step
+from celery_tutor.i18n import N_, _
 
 FLUSH_SECONDS = 0.05  # output reaches the panes in batches this far apart, never line by line
 WIDE = 170  # columns from which the lesson and the panes stand side by side
@@ -39,24 +41,26 @@ class MainScreen(LabReports, TypedLines, Screen):
     and every thread that acts on it belong to the lab owner, which reports back here."""
 
     BINDINGS = [
-        Binding("r", "run", "Run", tooltip="Run the step's commands in the lab, then check the step"),
-        Binding("c", "check", "Check", tooltip="Check the step: the tutor looks at the lab's real state"),
-        Binding("n", "next", "Next", tooltip="The next step (once this one's check has passed)"),
-        Binding("p", "previous", "Prev", tooltip="The step before"),
-        Binding("h", "hint", "Hint", tooltip="Show the step's next hint"),
-        Binding("s", "solution", "Solution", tooltip="Show the commands the step hides until you ask"),
-        Binding("d", "do_it", "Do it for me", tooltip="Let the tutor do the whole step, then check it"),
-        Binding("slash", "command_line", "Type", tooltip="Type commands yourself: a shell in the node, or the REPL"),
+        Binding("r", "run", N_("Run"), tooltip=N_("Run the step's commands in the lab, then check the step")),
+        Binding("c", "check", N_("Check"), tooltip=N_("Check the step: the tutor looks at the lab's real state")),
+        Binding("n", "next", N_("Next"), tooltip=N_("The next step (once this one's check has passed)")),
+        Binding("p", "previous", N_("Prev"), tooltip=N_("The step before")),
+        Binding("h", "hint", N_("Hint"), tooltip=N_("Show the step's next hint")),
+        Binding("s", "solution", N_("Solution"), tooltip=N_("Show the commands the step hides until you ask")),
+        Binding("d", "do_it", N_("Do it for me"), tooltip=N_("Let the tutor do the whole step, then check it")),
+        Binding("slash", "command_line", N_("Type"),
+                tooltip=N_("Type commands yourself: a shell in the node, or the REPL")),
         # Shown (and working) only on a narrow screen, early enough in the footer to be seen there.
-        Binding("o", "outline", "Outline", tooltip="On a narrow screen: show the outline folded away, or fold it"),
-        Binding("e", "edit", "Edit tasks.py", tooltip="Edit tasks.py and write it into the node"),
-        Binding("m", "make_base", "Make the base image", show=False,
-                tooltip="When the banner offers it: make the lab's missing base image here (debootstrap)"),
-        Binding("b", "rebuild", "Rebuild", show=False,
-                tooltip="Rebuild the lab to this step: fresh containers, the earlier steps' solutions replayed"),
-        Binding("right_square_bracket", "pane(1)", "Next pane", show=False, tooltip="Show the next output tab"),
-        Binding("left_square_bracket", "pane(-1)", "Previous pane", show=False,
-                tooltip="Show the previous output tab"),
+        Binding("o", "outline", N_("Outline"),
+                tooltip=N_("On a narrow screen: show the outline folded away, or fold it")),
+        Binding("e", "edit", N_("Edit tasks.py"), tooltip=N_("Edit tasks.py and write it into the node")),
+        Binding("m", "make_base", N_("Make the base image"), show=False,
+                tooltip=N_("When the banner offers it: make the lab's missing base image here (debootstrap)")),
+        Binding("b", "rebuild", N_("Rebuild"), show=False,
+                tooltip=N_("Rebuild the lab to this step: fresh containers, the earlier steps' solutions replayed")),
+        Binding("right_square_bracket", "pane(1)", N_("Next pane"), show=False, tooltip=N_("Show the next output tab")),
+        Binding("left_square_bracket", "pane(-1)", N_("Previous pane"), show=False,
+                tooltip=N_("Show the previous output tab")),
     ]
 
     activity: var[Activity] = var(Activity.IDLE)  # a step's run or check, or a rebuild, while a thread does it
@@ -69,6 +73,7 @@ class MainScreen(LabReports, TypedLines, Screen):
         self.lab_name = lab_name
         self.owner = owner
         owner.report_to(self)
+        translate_bindings(self)
         self._outline = Outline(course, progress, id="outline")
         self.steps: list[Step] = list(course.steps())
         self.step: Step = progress.saved.resume_step(course) or self.steps[0]
@@ -141,7 +146,7 @@ class MainScreen(LabReports, TypedLines, Screen):
         self._update_prompt()
         self.lesson_view.focus()
         if self.progress.warning:
-            self.app.notify(self.progress.warning, title="Progress", severity="warning", timeout=10)
+            self.app.notify(self.progress.warning, title=_("Progress"), severity="warning", timeout=10)
 
     def on_resize(self) -> None:
         width, height = self.size
@@ -169,7 +174,7 @@ class MainScreen(LabReports, TypedLines, Screen):
     def position(self) -> str:
         lesson = self.step.lesson
         index = lesson.steps.index(self.step) + 1
-        return f"Step {index} of {len(lesson.steps)}"
+        return _("Step {index} of {count}").format(index=index, count=len(lesson.steps))
 
     async def go_to(self, step: Step) -> None:
         self.step = step
@@ -196,8 +201,9 @@ class MainScreen(LabReports, TypedLines, Screen):
         shown = self.progress.hints_shown(step.full_id)
         if self.busy or self.progress.passed(step.full_id) or shown >= len(step.hints):
             return
-        self.app.notify(f"Stuck on this step? Press h for hint {shown + 1} of {len(step.hints)}.",
-                        title="A hint is ready", timeout=15)
+        self.app.notify(_("Stuck on this step? Press h for hint {number} of {count}.").format(
+                            number=shown + 1, count=len(step.hints)),
+                        title=_("A hint is ready"), timeout=15)
 
     def _show_todo(self) -> None:
         self.step_bar.show_todo(self.position, self.progress.passed(self.step.full_id), bool(self.step.learner_actions))
@@ -228,7 +234,7 @@ class MainScreen(LabReports, TypedLines, Screen):
     def _can_act(self) -> bool:
         """The lab is there and nothing else is running; otherwise say so."""
         if self.owner.lab is None:
-            self.app.notify(self.owner.problem or "The lab is not connected yet.", title="No lab",
+            self.app.notify(self.owner.problem or _("The lab is not connected yet."), title=_("No lab"),
                             severity="warning")
             return False
         if self.busy:
@@ -240,8 +246,8 @@ class MainScreen(LabReports, TypedLines, Screen):
         if not self._can_act():
             return
         if not self.step.learner_actions:
-            self.step_bar.show_note("This step has no commands for the tutor to run: it is yours to do. "
-                                    "h gives a hint, s shows the solution, d lets the tutor do it.")
+            self.step_bar.show_note(_("This step has no commands for the tutor to run: it is yours to do. "
+                                      "h gives a hint, s shows the solution, d lets the tutor do it."))
             return
         self._start_run(include_solution=False)
 
@@ -262,8 +268,8 @@ class MainScreen(LabReports, TypedLines, Screen):
         if first is not None:
             self.output.ensure(first.source, select=True)
         self.activity = Activity.RUNNING
-        self.step_bar.show_running("Running the step's commands…" if not include_solution
-                                   else "Doing the step for you…")
+        self.step_bar.show_running(_("Running the step's commands…") if not include_solution
+                                   else _("Doing the step for you…"))
         self.owner.run_step(self.step, include_solution, self._expected_by(self.step))
 
     async def action_check(self) -> None:
@@ -282,11 +288,11 @@ class MainScreen(LabReports, TypedLines, Screen):
             self.app.notify(self.activity.still(short=True), severity="warning")
             return
         if not self.progress.passed(self.step.full_id) and self.owner.lab is not None:
-            self.app.notify("Pass this step's check first (c).", severity="warning")
+            self.app.notify(_("Pass this step's check first (c)."), severity="warning")
             return
         index = self._index(self.step)
         if index + 1 >= len(self.steps):
-            self.app.notify("This is the last step of the course so far.")
+            self.app.notify(_("This is the last step of the course so far."))
             return
         await self.go_to(self.steps[index + 1])
 
@@ -302,10 +308,10 @@ class MainScreen(LabReports, TypedLines, Screen):
         step = self.step
         shown = self.progress.hints_shown(step.full_id)
         if not step.hints:
-            self.app.notify("This step has no hints. s shows the solution.")
+            self.app.notify(_("This step has no hints. s shows the solution."))
             return
         if shown >= len(step.hints):
-            self.app.notify("That was the last hint. s shows the solution; d lets the tutor do the step.")
+            self.app.notify(_("That was the last hint. s shows the solution; d lets the tutor do the step."))
             return
         self.progress.show_hint(step.full_id)
         await self.lesson_view.refresh_step(step, scroll_to_end=True)
@@ -313,8 +319,8 @@ class MainScreen(LabReports, TypedLines, Screen):
     async def action_solution(self) -> None:
         step = self.step
         if not any(block.solution for block in step.actions):
-            self.app.notify("Every command of this step is already shown in the lesson: "
-                            "r runs them, d runs them and checks.")
+            self.app.notify(_("Every command of this step is already shown in the lesson: "
+                              "r runs them, d runs them and checks."))
             return
         self.progress.reveal(step.full_id)
         await self.lesson_view.refresh_step(step)

@@ -11,6 +11,7 @@ from celery_tutor.app.activity import Activity
 from celery_tutor.app.guard import guarded
 from celery_tutor.course.model import COMMAND_LINE_SESSION as SHELL
 from celery_tutor.course.model import Step
+from celery_tutor.i18n import _, ngettext
 from celery_tutor.lab.in_node import PROMPT
 from celery_tutor.steps.rebuild import Plan, describe_gone, expected_nodes, gone_nodes, step_label
 
@@ -80,7 +81,7 @@ class LabReports:
             return
         if event.worker.group == "step":
             self.activity = Activity.IDLE
-            self.step_bar.show_note("That did not work because of an unexpected error (see the notice).")
+            self.step_bar.show_note(_("That did not work because of an unexpected error (see the notice)."))
         elif event.worker.group == "connect":
             self.post_message(msg.LabUnavailable(f"unexpected error: {event.worker.error}",
                                                  f"details are in {self.app.error_log_path}"))
@@ -110,8 +111,9 @@ class LabReports:
             own = {block.node for block in self.step.actions if block.role == "lab"}
             newly = [(name, state) for name, state in gone if name in self._running and name not in own]
             if newly:
-                self.app.notify(f"{describe_gone(newly)}: the lab no longer matches this step. b rebuilds it.",
-                                title="The lab has changed", severity="warning", timeout=20)
+                self.app.notify(_("{gone}: the lab no longer matches this step. b rebuilds it.").format(
+                                    gone=describe_gone(newly)),
+                                title=_("The lab has changed"), severity="warning", timeout=20)
         self._running = {node.name for node in nodes if node.state == "running"}
 
     def _expected(self, index: int) -> list[str]:
@@ -127,7 +129,7 @@ class LabReports:
         self.activity = Activity.IDLE
         if message.step is self.step:
             if message.gone:
-                self.step_bar.show_node_gone("The run failed", message.reason, describe_gone(message.gone))
+                self.step_bar.show_node_gone(_("The run failed"), message.reason, describe_gone(message.gone))
             else:
                 self.step_bar.show_run_failed(message.reason)
         if message.gone:
@@ -147,11 +149,11 @@ class LabReports:
         self._restart_idle()  # a check is progress of a kind: the wait for a hint starts again
         step = message.step
         if message.interrupted:
-            self.step_bar.show_note("Check interrupted (ctrl+c). c checks again.")
+            self.step_bar.show_note(_("Check interrupted (ctrl+c). c checks again."))
             return
         if message.gone:  # not the learner's failure: the lab lost a node
             if step is self.step:
-                self.step_bar.show_node_gone("Not yet", message.reason, describe_gone(message.gone))
+                self.step_bar.show_node_gone(_("Not yet"), message.reason, describe_gone(message.gone))
             self.plan_rebuild(message.gone)
             self.owner.probe()
             return
@@ -232,7 +234,7 @@ class LabReports:
         if not rebuilt.ok:
             self.step_bar.show_rebuild_failed(rebuilt.reason, rebuilt.cancelled)
             if notes:
-                self.app.notify(notes, title="Checkpoints", severity="warning", timeout=20)
+                self.app.notify(notes, title=_("Checkpoints"), severity="warning", timeout=20)
             return
         if message.go:
             await self.go_to(plan.target)
@@ -240,7 +242,9 @@ class LabReports:
             self.owner.runner.begin_step(self.step)  # the step's checks read what is printed from now on
             self._show_todo()
         if notes:  # why a checkpoint was passed over or not saved: the step bar keeps it until the next key
-            self.step_bar.show_note(f"The lab is ready, but {notes}.")
-        unmarked = f"; {len(forgotten)} later step(s) to do again" if forgotten else ""
-        self.app.notify(f"{rebuilt.how_far()} in {rebuilt.seconds:.0f} s{unmarked}: the lab is ready for "
-                        f"{step_label(plan.target)}.", title="Lab rebuilt", timeout=8)
+            self.step_bar.show_note(_("The lab is ready, but {notes}.").format(notes=notes))
+        unmarked = (ngettext("; {count} later step to do again", "; {count} later steps to do again",
+                             len(forgotten)).format(count=len(forgotten)) if forgotten else "")
+        self.app.notify(_("{how_far} in {seconds:.0f} s{unmarked}: the lab is ready for {step}.").format(
+                            how_far=rebuilt.how_far(), seconds=rebuilt.seconds, unmarked=unmarked,
+                            step=step_label(plan.target)), title=_("Lab rebuilt"), timeout=8)

@@ -9,6 +9,7 @@ from textual.widgets import TabbedContent
 from celery_tutor.app import messages as msg
 from celery_tutor.app.guard import guarded
 from celery_tutor.course.model import COMMAND_LINE_SESSION as SHELL
+from celery_tutor.i18n import _
 from celery_tutor.app.widgets.command_line import CommandLine
 
 _OPENS_PYTHON = re.compile(r"^\s*(cd\s+\S+\s*&&\s*)?python3?(\s+-q)?\s*$")
@@ -57,7 +58,7 @@ class TypedLines:
 
     def on_command_line_submitted(self, event: CommandLine.Submitted) -> None:
         if self.owner.lab is None:
-            self.app.notify(self.owner.problem or "The lab is not connected yet.", severity="warning")
+            self.app.notify(self.owner.problem or _("The lab is not connected yet."), severity="warning")
             return
         source = self.output.current_source or self.course.nodes[0]
         node, name = self._target(source)
@@ -72,7 +73,7 @@ class TypedLines:
 
     def open_session(self, node: str, name: str, python: bool) -> None:
         if self.owner.runner is None:
-            self.app.notify(self.owner.problem or "The lab is not connected yet.", severity="warning")
+            self.app.notify(self.owner.problem or _("The lab is not connected yet."), severity="warning")
             return
         self.owner.open_session(node, name, python)
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from celery_tutor.i18n import _
+
 
 class Banner(Static):
     """Hidden until there is a problem; the lessons stay readable below it."""
 
     def show_problem(self, reason: str, fix: str = "", offer: str = "") -> None:
-        text = Text.assemble(("The lab is not available: ", "bold"), reason.rstrip(".") + ".")
+        text = Text.assemble((_("The lab is not available: "), "bold"), reason.rstrip(".") + ".")
         if fix:
-            text.append("\nWhat to do: ", style="bold")
+            text.append(_("\nWhat to do: "), style="bold")
             text.append(fix.rstrip(".") + ".")
-        again = f"Press {offer}; ctrl+r tries again." if offer else "Press ctrl+r to try again."
-        text.append(f"\nYou can still read the lessons. {again}", style="italic")
+        again = (_("Press {offer}; ctrl+r tries again.").format(offer=offer) if offer
+                 else _("Press ctrl+r to try again."))
+        text.append(_("\nYou can still read the lessons. {again}").format(again=again), style="italic")
         self.update(text)
         self.add_class("-shown")
 

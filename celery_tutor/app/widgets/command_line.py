@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import Input, Label
 
 from celery_tutor.app.guard import guarded
+from celery_tutor.i18n import _
 
 HISTORY_SIZE = 500
 
@@ -73,7 +74,8 @@ class CommandLine(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label(self._prompt, id="prompt")
-        yield HistoryInput(placeholder="type a command: Enter runs it, ↑↓ history, Ctrl+C interrupts, Esc leaves",
+        yield HistoryInput(placeholder=_("type a command: Enter runs it, ↑↓ history, Ctrl+C interrupts, "
+                                         "Esc leaves"),
                            id="command-input", select_on_focus=False)
 
     @property

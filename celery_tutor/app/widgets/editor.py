@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import Label, TextArea
 
 from celery_tutor.app.guard import guarded
+from celery_tutor.i18n import N_, _
 
 
 @guarded()
@@ -23,7 +24,7 @@ class TasksEditor(Vertical):
     TasksEditor > TextArea { height: 1fr; border: none; }
     TasksEditor > Label { padding: 0 1; color: $text-muted; width: 1fr; }
     """
-    BINDINGS = [Binding("ctrl+s", "save", "Write into the node", priority=True)]
+    BINDINGS = [Binding("ctrl+s", "save", N_("Write into the node"), priority=True)]
 
     @dataclass
     class Save(Message):
@@ -37,11 +38,11 @@ class TasksEditor(Vertical):
 
     def compose(self) -> ComposeResult:
         yield TextArea.code_editor(self._text, language="python", id="code", soft_wrap=False)
-        yield Label("loading…", id="editor-note")
+        yield Label(_("loading…"), id="editor-note")
 
     def on_mount(self) -> None:
         self.border_title = f"{self.path} on {self.node}"
-        self.border_subtitle = "ctrl+s writes it into the node · esc closes"
+        self.border_subtitle = _("ctrl+s writes it into the node · esc closes")
 
     @property
     def code(self) -> TextArea:

@@ -32,13 +32,36 @@ class Outline(Tree[str]):
         self.show_root = False
         self.guide_depth = 2
         self._step_nodes: dict[str, TreeNode[str]] = {}
+        self._branches: list[TreeNode[str]] = []  # a section's node, then its lessons', in the course's order
         self._current: str | None = None
         for section in course.sections:
-            branch = self.root.add(Text.assemble((section.notes, "bold"), " ", (section.title, "dim")))
+            branch = self.root.add(self._section_label(section))
+            self._branches.append(branch)
             for lesson in section.lessons:
-                twig = branch.add(Text.assemble(lesson.notes, " ", (lesson.title, "dim")), expand=True)
+                twig = branch.add(self._lesson_label(lesson), expand=True)
+                self._branches.append(twig)
                 for step in lesson.steps:
                     self._step_nodes[step.full_id] = twig.add_leaf(self._label(step), data=step.full_id)
+
+    @staticmethod
+    def _section_label(section) -> Text:
+        return Text.assemble((section.notes, "bold"), " ", (section.title, "dim"))
+
+    @staticmethod
+    def _lesson_label(lesson) -> Text:
+        return Text.assemble(lesson.notes, " ", (lesson.title, "dim"))
+
+    def show_course(self, course: Course) -> None:
+        """The same course in another language: every label again, the tree's folds and cursor as they were."""
+        self.course = course
+        labels = []
+        for section in course.sections:
+            labels.append(self._section_label(section))
+            labels += [self._lesson_label(lesson) for lesson in section.lessons]
+        for node, label in zip(self._branches, labels):
+            node.set_label(label)
+        for step in course.steps():
+            self.refresh_step(step)
 
     def _label(self, step: Step) -> Text:
         symbol, colour = MARKS.get(self.progress.mark(step.full_id), NOT_STARTED_MARK)

@@ -15,6 +15,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from celery_tutor.app.guard import guarded
+from celery_tutor.i18n import _
 
 # C0 controls other than tab, newline, carriage return and ESC would move the real terminal's cursor; show nothing for them.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
@@ -187,9 +188,9 @@ class OutputPane(ScrollView, can_focus=True):
     def _update_subtitle(self) -> None:
         parts = []
         if self.dropped:
-            parts.append(f"last {len(self.lines):,} of {self.total_lines:,} lines")
+            parts.append(_("last {shown:,} of {total:,} lines").format(shown=len(self.lines), total=self.total_lines))
         if self.shown_path:
-            parts.append(f"full log: {self.shown_path}")
+            parts.append(_("full log: {path}").format(path=self.shown_path))
         subtitle = " · ".join(parts)
         if subtitle != self._subtitle:
             self._subtitle = subtitle

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
+from celery_tutor.i18n import _, N_
+
 
 @dataclass(frozen=True)
 class NodeState:
@@ -18,6 +20,11 @@ class NodeState:
     worker: bool | None = None
 
 
+# The containers' states the bar may show, here so that extraction finds them (Docker's words, translated).
+STATES = (N_("running"), N_("exited"), N_("created"), N_("paused"), N_("restarting"), N_("dead"), N_("removing"),
+          N_("absent"))
+
+
 class StatusBar(Static):
     """One line: the lab's name, then each node with its container state and what runs in it."""
 
@@ -25,7 +32,7 @@ class StatusBar(Static):
         super().__init__("", **kwargs)
         self.lab_name = lab_name
         self.nodes: list[NodeState] = []
-        self.note = "connecting to Docker…"
+        self.note = self.connecting = _("connecting to Docker…")
 
     def on_mount(self) -> None:
         self._draw()
@@ -39,22 +46,29 @@ class StatusBar(Static):
         self.note = note
         self._draw()
 
+    def refresh_words(self) -> None:
+        """Drawn again in the learner's new language."""
+        if self.note == self.connecting:
+            self.note = _("connecting to Docker…")
+        self.connecting = _("connecting to Docker…")
+        self._draw()
+
     def _draw(self) -> None:
-        text = Text.assemble(("lab ", "dim"), (self.lab_name, "bold"))
+        text = Text.assemble((_("lab "), "dim"), (self.lab_name, "bold"))
         for node in self.nodes:
             running = node.state == "running"
             text.append("  │  ", style="dim")
             text.append("● " if running else "○ ", style="green" if running else "red")
             text.append(node.name, style="bold" if running else "dim")
             if not running:
-                text.append(f" {node.state}", style="dim")
+                text.append(f" {_(node.state)}", style="dim")
                 continue
             if node.rabbitmq is not None:
                 text.append("  rabbitmq ", style="dim")
-                text.append("up" if node.rabbitmq else "down", style="green" if node.rabbitmq else "dim")
+                text.append(_("up") if node.rabbitmq else _("down"), style="green" if node.rabbitmq else "dim")
             if node.worker:
-                text.append("  worker ", style="dim")
-                text.append("up", style="green")
+                text.append(_("  worker "), style="dim")
+                text.append(_("up"), style="green")
         if self.note:
             text.append("  │  ", style="dim")
             text.append(self.note, style="italic")

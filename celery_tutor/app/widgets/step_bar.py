@@ -9,6 +9,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from celery_tutor.app.guard import guarded
+from celery_tutor.i18n import _
 
 
 @guarded("_tick")
@@ -34,20 +35,21 @@ class StepBar(Static):
 
     def show_todo(self, position: str, passed: bool, runnable: bool) -> None:
         if passed:
-            self._set("passed", Text.assemble(("✓ ", "bold green"), f"{position} passed. ",
-                                              ("n", "bold"), " goes on; ", ("c", "bold"), " checks it again."))
+            passed_text = _("{position} passed. ").format(position=position)
+            self._set("passed", Text.assemble(("✓ ", "bold green"), passed_text,
+                                              ("n", "bold"), _(" goes on; "), ("c", "bold"), _(" checks it again.")))
             return
-        text = Text.assemble(f"{position}", (" · ", "dim"), *((("r", "bold"), " runs it", (" · ", "dim"))
+        text = Text.assemble(f"{position}", (" · ", "dim"), *((("r", "bold"), _(" runs it"), (" · ", "dim"))
                                                                  if runnable else ()),
-                             ("/", "bold"), " type it yourself", (" · ", "dim"), ("c", "bold"), " checks it",
-                             (" · ", "dim"), ("h", "bold"), " hint")
+                             ("/", "bold"), _(" type it yourself"), (" · ", "dim"), ("c", "bold"), _(" checks it"),
+                             (" · ", "dim"), ("h", "bold"), _(" hint"))
         self._set("todo", text)
 
     def show_running(self, what: str) -> None:
-        self._set("running", Text.assemble(("⋯ ", "bold yellow"), what, ("   ctrl+c", "bold"), " interrupts"))
+        self._set("running", Text.assemble(("⋯ ", "bold yellow"), what, ("   ctrl+c", "bold"), _(" interrupts")))
 
     def show_checking(self) -> None:
-        self._set("checking", Text.assemble(("⋯ ", "bold yellow"), "Checking…"))
+        self._set("checking", Text.assemble(("⋯ ", "bold yellow"), _("Checking…")))
 
     def show_waiting(self, attempt: int, tries: int, delay: float, reason: str) -> None:
         """A check that may pass a little later failed a try: count down to the next one."""
@@ -60,9 +62,11 @@ class StepBar(Static):
     def _waiting_text(self) -> Text:
         attempt, tries, reason = self._waiting or (0, 0, "")
         left = max(0.0, self._deadline - time.monotonic())
-        return Text.assemble(("⋯ ", "bold yellow"), "Not yet: ", (reason, "italic"), "\n",
-                             f"  try {attempt} of {tries} failed; next try in {left:.1f} s "
-                             f"(about {max(0, tries - attempt)} more at most)", ("   ctrl+c", "bold"), " stops waiting")
+        return Text.assemble(("⋯ ", "bold yellow"), _("Not yet: "), (reason, "italic"), "\n",
+                             _("  try {attempt} of {tries} failed; next try in {left:.1f} s "
+                               "(about {more} more at most)").format(attempt=attempt, tries=tries, left=left,
+                                                                     more=max(0, tries - attempt)),
+                             ("   ctrl+c", "bold"), _(" stops waiting"))
 
     def _tick(self) -> None:
         if self.state == "waiting":
@@ -71,41 +75,44 @@ class StepBar(Static):
     def show_result(self, passed: bool, reason: str, failures: int = 0, hints_left: bool = True,
                     last: bool = False) -> None:
         if passed:
-            goes_on = "That was the last step: well done!" if last else "Press n for the next step."
-            self._set("passed", Text.assemble(("✓ Passed. ", "bold green"), goes_on))
+            goes_on = _("That was the last step: well done!") if last else _("Press n for the next step.")
+            self._set("passed", Text.assemble((_("✓ Passed. "), "bold green"), goes_on))
             return
-        text = Text.assemble(("✗ Not yet: ", "bold red"), reason or "the check failed")
+        text = Text.assemble((_("✗ Not yet: "), "bold red"), reason or _("the check failed"))
         if failures >= 2:
             if hints_left:
-                text.append_text(Text.assemble("\n  Stuck? Press ", ("h", "bold"), " for a hint."))
+                text.append_text(Text.assemble(_("\n  Stuck? Press "), ("h", "bold"), _(" for a hint.")))
             else:
-                text.append_text(Text.assemble("\n  Still stuck? ", ("s", "bold"), " shows the solution, ",
-                                               ("d", "bold"), " lets the tutor do the step."))
+                text.append_text(Text.assemble(_("\n  Still stuck? "), ("s", "bold"), _(" shows the solution, "),
+                                               ("d", "bold"), _(" lets the tutor do the step.")))
         self._set("failed", text)
 
     def show_rebuilding(self, done: int, total: int, label: str, phase: str) -> None:
         """A rebuild's progress: the step being replayed, and a bar of the steps done."""
         width = 24
         filled = round(width * done / total) if total else width
-        what = f"replaying {done + 1}/{total}: {label} ({phase})" if label else phase
-        self._set("rebuilding", Text.assemble(("⋯ ", "bold yellow"), "Rebuilding the lab: ", what, "\n  ",
+        what = _("replaying {number}/{total}: {label} ({phase})").format(number=done + 1, total=total, label=label,
+                                                                         phase=_(phase)) if label else _(phase)
+        self._set("rebuilding", Text.assemble(("⋯ ", "bold yellow"), _("Rebuilding the lab: "), what, "\n  ",
                                               ("━" * filled, "bold yellow"), ("━" * (width - filled), "dim"),
-                                              f" {done}/{total} steps done", ("   ctrl+c", "bold"), " stops it"))
+                                              _(" {done}/{total} steps done").format(done=done, total=total),
+                                              ("   ctrl+c", "bold"), _(" stops it")))
 
     def show_rebuild_failed(self, reason: str, cancelled: bool) -> None:
-        head = "Rebuild stopped: " if cancelled else "✗ Rebuild failed: "
+        head = _("Rebuild stopped: ") if cancelled else _("✗ Rebuild failed: ")
         self._set("note" if cancelled else "run-failed",
                   Text.assemble((head, "bold" if cancelled else "bold red"), reason, "\n  ", ("b", "bold"),
-                                " rebuilds the lab to this step; the output panes show what the replay did."))
+                                _(" rebuilds the lab to this step; the output panes show what the replay did.")))
 
     def show_node_gone(self, what: str, reason: str, gone: str) -> None:
         """A run or check failed because a node went away: no use fixing the step, the lab needs rebuilding."""
-        self._set("run-failed", Text.assemble((f"✗ {what}: ", "bold red"), reason.split("; ")[0],
-                                              f"\n  {gone}: ", ("b", "bold"), " rebuilds the lab to this step."))
+        self._set("run-failed", Text.assemble((_("✗ {what}: ").format(what=what), "bold red"), reason.split("; ")[0],
+                                              _("\n  {gone}: ").format(gone=gone), ("b", "bold"),
+                                              _(" rebuilds the lab to this step.")))
 
     def show_run_failed(self, reason: str) -> None:
-        self._set("run-failed", Text.assemble(("✗ The run failed: ", "bold red"), reason,
-                                              "\n  Read the output pane; fix it and try again."))
+        self._set("run-failed", Text.assemble((_("✗ The run failed: "), "bold red"), reason,
+                                              _("\n  Read the output pane; fix it and try again.")))
 
     def show_note(self, note: str) -> None:
         self._set("note", Text(note))
