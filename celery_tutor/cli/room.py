@@ -9,7 +9,7 @@ def run(args) -> int:
     from celery_tutor.lab.docker_engine import connect
     from celery_tutor.lab.lab import Lab
     from celery_tutor.server.room import Room, room_file
-    from celery_tutor.server.tutor_server import message_file
+    from celery_tutor.server.teacher_line import line_file
     from celery_tutor.steps.progress import SavedProgress
 
     if not room_file().exists():
@@ -19,7 +19,7 @@ def run(args) -> int:
     removed = 0
     for seat in list(room.seats.values()):
         removed += Lab(connect(seat.engine or args.engine), name=seat.lab).down()
-        for path in (SavedProgress.for_lab(seat.lab).path, message_file(seat.lab)):
+        for path in (SavedProgress.for_lab(seat.lab).path, line_file(seat.lab)):
             path.unlink(missing_ok=True)
     room.path.unlink(missing_ok=True)
     console.print(f"the room is over: {len(room.seats)} seat(s) ended, {removed} container(s) and network(s) removed;"

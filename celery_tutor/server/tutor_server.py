@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import shlex
 import sys
@@ -19,10 +18,10 @@ from textual_serve.server import Server, to_int
 
 from celery_tutor.lab import docker_engine  # connect looked up when called: a stand-in engine is seen
 from celery_tutor.lab.lab import Lab
-from celery_tutor.server import pages
+from celery_tutor.server import pages, teacher_line
 from celery_tutor.server.room import Room, RoomFull, Seat, seat_name_problem
 from celery_tutor.server.view import seat_rows
-from celery_tutor.steps.progress import SavedProgress, state_dir
+from celery_tutor.steps.progress import SavedProgress
 
 log = logging.getLogger("celery-tutor.serve")
 
@@ -38,11 +37,6 @@ class _Logged:
 
     def finished(self, outcome) -> None:
         log.info("lab %s: %s %s", self.lab, outcome.step.full_id, "replayed" if outcome.passed else outcome.reason)
-
-
-def message_file(lab: str) -> Path:
-    """Where the teacher's last line to the learner of `lab` waits for the app to show it."""
-    return state_dir() / f"message-{lab}.json"
 
 
 def _same(given: str | None, expected: str) -> bool:
@@ -206,12 +200,12 @@ class TutorServer(Server):
         form = await self._teacher(request)
         action = request.match_info["action"]
         if action == "say":
-            text = " ".join(str(form.get("text", "")).split())[:200]
+            text = teacher_line.tidy(form.get("text", ""))
             if not text:
                 raise web.HTTPBadRequest(text="say needs a text: a line for every learner")
+            at = time.time()
             for seat in self.room.seats.values():
-                message_file(seat.lab).write_text(json.dumps({"text": text, "at": time.time()}, ensure_ascii=False),
-                                                  encoding="utf-8")
+                teacher_line.say(seat.lab, text, at)
             done = {"said": text, "seats": len(self.room.seats)}
         elif action in ("reset", "end"):
             seat = self.room.seat(str(form.get("seat", "")))
@@ -222,7 +216,7 @@ class TutorServer(Server):
                 await asyncio.to_thread(self._lab_down, seat.lab, seat.engine)
             if action == "end":
                 self.room.remove(seat.name)
-                for path in (SavedProgress.for_lab(seat.lab).path, message_file(seat.lab)):
+                for path in (SavedProgress.for_lab(seat.lab).path, teacher_line.line_file(seat.lab)):
                     path.unlink(missing_ok=True)
             done = {action: seat.name, "lab": seat.lab}
         else:
