@@ -240,12 +240,15 @@ def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None =
 
     logs = log_dir()
     quiet_logging(logs / "celery-tutor.log")
+    from celery_tutor.course.model import COMMAND_LINE_SESSION as SHELL
     from celery_tutor.server.teacher_line import Watcher
 
     progress = ProgressView(SavedProgress.for_lab(lab_name))
     # A seat of a served room: the teacher's lines to it come in a file beside its progress.
     app = make_app(course, lab_factory, lab_name=lab_name, progress=progress, log_dir=logs,
                    room_source=Watcher(lab_name))
+    # Read before the app runs: a reload of a seat's page (a new app) finds the panes as they were.
+    app.buffer.restore([source for node in course.nodes for source in (node, f"{node}/{SHELL}")])
     try:
         app.run()
     except Exception as exc:  # the terminal itself failed; the CLI prints one line and logs the rest
