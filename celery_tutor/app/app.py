@@ -227,7 +227,7 @@ def make_app(course: Course, lab_factory: LabFactory, *, lab_name: str = "celery
                     room_source=room_source)
 
 
-def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None = None) -> int:
+def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None = None, room=None) -> int:
     """What `celery-tutor start` runs: the real lab on the engine, progress and logs in the user's directories."""
     from celery_tutor.steps.progress import SavedProgress
     from celery_tutor.paths import log_dir
@@ -244,9 +244,10 @@ def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None =
     from celery_tutor.server.teacher_line import Watcher
 
     progress = ProgressView(SavedProgress.for_lab(lab_name))
-    # A seat of a served room: the teacher's lines to it come in a file beside its progress.
+    # A seat of a served room: the teacher's lines to it come in a file beside its progress; `room` (a
+    # RoomReporter, --room URL): this machine's own tutor, reporting to a room's server and hearing from it.
     app = make_app(course, lab_factory, lab_name=lab_name, progress=progress, log_dir=logs,
-                   room_source=Watcher(lab_name))
+                   room_source=room or Watcher(lab_name))
     # Read before the app runs: a reload of a seat's page (a new app) finds the panes as they were.
     app.buffer.restore([source for node in course.nodes for source in (node, f"{node}/{SHELL}")])
     try:

@@ -114,6 +114,10 @@ def build() -> Parser:
     parser.add_argument("--engine", metavar="URL", help="the Docker engine to use (default: DOCKER_HOST or the local one)")
     parser.add_argument("--lab", type=options.lab_name, metavar="NAME", help=LAB_HELP + "; before or after COMMAND")
     parser.add_argument("--lang", type=options.language, metavar="LANG", help=LANG_HELP + "; before or after COMMAND")
+    parser.add_argument("--room", metavar="URL", help="report this tutor's progress to a served room "
+                                                      "(`celery-tutor serve` on the teacher's machine)")
+    parser.add_argument("--code", dest="room_code", metavar="CODE", help="with --room: the room's code")
+    parser.add_argument("--seat", metavar="NAME", help="with --room: your seat's name (default: user@host)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     start = commands.add_parser("start", help="open the tutor (the default)")
@@ -219,6 +223,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if args.command is None:
         args.command = "start"
         args.at = None
+    if (args.room or args.room_code or args.seat) and args.command != "start":
+        raise UsageError("--room, --code and --seat go with the tutor itself: "
+                         "celery-tutor --room URL --code CODE [--seat NAME]")
+    if args.room and not args.room_code:
+        raise UsageError("--room needs the room's code: celery-tutor --room URL --code CODE (ask your teacher)")
+    if (args.room_code or args.seat) and not args.room:
+        raise UsageError("--code and --seat go with --room URL: celery-tutor --room URL --code CODE")
+    if args.room and not args.room.startswith(("http://", "https://")):
+        raise UsageError(f"--room takes the room's http:// URL, as `celery-tutor serve` printed it, not {args.room!r}")
     _export_limits(args)
     return args
 

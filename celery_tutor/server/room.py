@@ -50,6 +50,7 @@ class Seat:
     lab: str
     engine: str | None = None
     created: float = field(default_factory=time.time)
+    remote: bool = False  # a tutor on the learner's own machine reports to it (`--room URL`): no lab here
 
 
 @dataclass
@@ -94,7 +95,7 @@ class Room:
     def by_lab(self, lab: str) -> Seat | None:
         return next((seat for seat in self.seats.values() if seat.lab == lab), None)
 
-    def take(self, name: str, engine: str | None = None) -> tuple[Seat, bool]:
+    def take(self, name: str, engine: str | None = None, remote: bool = False) -> tuple[Seat, bool]:
         """The seat called `name`, made (with a lab of its own) if new: (seat, made)."""
         name = name.strip()
         found = self.seat(name)
@@ -105,7 +106,7 @@ class Room:
         number = 1 + max((int(m.group(1)) for s in self.seats.values()
                           if (m := re.match(rf"{re.escape(self.prefix)}-(\d+)", s.lab))), default=0)
         slug = _ASCII.sub("-", unicodedata.normalize("NFKD", name).casefold()).strip("-")[:16].strip("-")
-        seat = Seat(name=name, lab=f"{self.prefix}-{number}" + (f"-{slug}" if slug else ""), engine=engine)
+        seat = Seat(name=name, lab=f"{self.prefix}-{number}" + (f"-{slug}" if slug else ""), engine=engine, remote=remote)
         self.seats[self.key(name)] = seat
         self.save()
         return seat, True

@@ -21,9 +21,10 @@ from celery_tutor.lab.lab import Lab
 from celery_tutor.server import pages, teacher_line
 from celery_tutor.server.room import Room, RoomFull, Seat, seat_name_problem
 from celery_tutor.server.view import seat_rows
-from celery_tutor.steps.progress import SavedProgress
+from celery_tutor.steps.progress import SavedProgress, StepRecord
 
 log = logging.getLogger("celery-tutor.serve")
+REPORTED_WITHIN = 10.0  # seconds: a remote seat that reported since then is connected (it reports every 2)
 
 
 class _Logged:
@@ -58,6 +59,8 @@ class TutorServer(Server):
         self.live: dict[str, web.WebSocketResponse] = {}  # lab -> the one connection showing it
         self._locks: dict[str, asyncio.Lock] = {}  # lab -> held while it is brought up or down
         self._starting: set[asyncio.Task] = set()  # labs started as their page loads (asyncio keeps weak references)
+        self._reported: dict[str, tuple[float, dict]] = {}  # a remote seat's lab -> when it last reported, and what
+        self._ended: set[str] = set()  # remote seats the teacher ended: their tutors' reports are refused
 
     # --- access ------------------------------------------------------------------------------------------
 
@@ -155,6 +158,7 @@ class TutorServer(Server):
         app = await super()._make_app()
         app.add_routes([web.get("/ws/{lab}/{key}", self.handle_seat_websocket),
                         web.get("/room", self.handle_room_page), web.get("/room.json", self.handle_room_json),
+                        web.post("/room/report", self.handle_report),
                         web.post("/room/{action}", self.handle_room_action)])
         return app
 
@@ -174,6 +178,10 @@ class TutorServer(Server):
             seat, made = self.room.take(name, self.engines[len(self.room.seats) % len(self.engines)])
         except RoomFull:
             return web.Response(status=403, text=pages.room_full(self.room.cap or 0), content_type="text/html")
+        if seat.remote:
+            return web.Response(status=409, text=pages.join(code, "", f"the seat {seat.name!r} is a tutor on its "
+                                                                      "learner's own machine: give another name"),
+                                content_type="text/html")
         if made:
             log.info("seat %r took lab %s", seat.name, seat.lab)
         self._start_early(seat)
@@ -185,15 +193,60 @@ class TutorServer(Server):
         response.set_cookie("celery-tutor-seat", seat.name, max_age=7 * 86400, samesite="Strict")
         return response
 
+    def _connected(self) -> set[str]:
+        """The labs of the seats open now: in a browser, or a tutor of the learner's own that reported lately."""
+        recent = time.monotonic() - REPORTED_WITHIN
+        return set(self.live) | {lab for lab, (when, _) in self._reported.items() if when >= recent}
+
+    async def handle_report(self, request: web.Request) -> web.Response:
+        """A tutor on the learner's own machine (`celery-tutor --room URL --code CODE`): its saved progress kept as
+        its seat's, so the teacher's view covers it; the answer carries the teacher's last line."""
+        def refused(status: int, why: str) -> web.Response:
+            return web.json_response({"error": why}, status=status)
+
+        if not _same(request.query.get("code"), self.room.code):
+            return refused(403, "wrong room code: ask your teacher for it (--code CODE)")
+        try:
+            body = await request.json()
+            name, progress = str(body["seat"]).strip(), body.get("progress") or {}
+            steps = {str(key): StepRecord(**value) for key, value in (progress.get("steps") or {}).items()}
+            current = progress.get("current")
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return refused(400, "not a tutor's report: {\"seat\": NAME, \"progress\": {...}}")
+        problem = seat_name_problem(name)
+        if problem:
+            return refused(400, f"{problem} (--seat NAME)")
+        if Room.key(name) in self._ended:
+            return refused(410, "the teacher ended your seat in the room; your tutor goes on, unreported")
+        seat = self.room.seat(name)
+        if seat is not None and not seat.remote:
+            return refused(409, f"the seat {seat.name!r} is taken in a browser: give another name with --seat NAME")
+        if seat is None:
+            try:
+                seat, _ = self.room.take(name, remote=True)
+            except RoomFull as full:
+                return refused(403, str(full))
+            log.info("seat %r reports from the learner's own machine", seat.name)
+        _, before = self._reported.get(seat.lab, (0.0, None))
+        if progress != before:  # a report every 2 s from each laptop: written only when it says something new
+            saved = SavedProgress.for_lab(seat.lab)
+            saved.current = current if isinstance(current, str) else None
+            saved.steps = steps
+            await asyncio.to_thread(saved.save)
+        self._reported[seat.lab] = (time.monotonic(), progress)
+        line = teacher_line.last(seat.lab)
+        return web.json_response({"seat": seat.name, "lab": seat.lab,
+                                  "say": {"text": line.text, "at": line.at} if line else None})
+
     async def handle_room_page(self, request: web.Request) -> web.Response:
         await self._teacher(request)
-        rows = seat_rows(self.room, set(self.live))
+        rows = seat_rows(self.room, self._connected())
         return web.Response(text=pages.teacher(rows, self.room.teacher_code, self.learners_url()),
                             content_type="text/html")
 
     async def handle_room_json(self, request: web.Request) -> web.Response:
         await self._teacher(request)
-        return web.json_response({"seats": seat_rows(self.room, set(self.live))})
+        return web.json_response({"seats": seat_rows(self.room, self._connected())})
 
     async def handle_room_action(self, request: web.Request) -> web.Response:
         """reset (a seat's lab made afresh, its progress kept), end (the seat, its lab and progress gone), say."""
@@ -211,11 +264,16 @@ class TutorServer(Server):
             seat = self.room.seat(str(form.get("seat", "")))
             if seat is None:
                 raise web.HTTPNotFound(text=f"no seat {form.get('seat', '')!r} in this room")
+            if seat.remote and action == "reset":
+                raise web.HTTPConflict(text=f"{seat.name}'s lab is on their own machine: `celery-tutor lab reset` "
+                                            "there resets it")
             await self._disconnect(seat.lab, f"the teacher chose to {action} your seat")
             async with self._lock(seat.lab):
                 await asyncio.to_thread(self._lab_down, seat.lab, seat.engine)
             if action == "end":
                 self.room.remove(seat.name)
+                if self._reported.pop(seat.lab, None) is not None:
+                    self._ended.add(Room.key(seat.name))
                 for path in (SavedProgress.for_lab(seat.lab).path, teacher_line.line_file(seat.lab)):
                     path.unlink(missing_ok=True)
             done = {action: seat.name, "lab": seat.lab}
