@@ -107,15 +107,15 @@ class TutorServer(Server):
         else:
             lab.up()
 
-    def _replay(self, lab: Lab) -> None:
-        """The steps before --at replayed in a seat's new lab and recorded in its progress, so its app opens there;
-        a replay that fails is logged, and the app offers the rebuild."""
+    def _replay(self, lab: Lab, at: str | None = None) -> str:
+        """The steps before `at` (--at) replayed in a seat's lab made afresh and recorded in its progress, so its
+        app opens there; a replay that fails is logged (the app offers the rebuild) and its reason returned."""
         from celery_tutor.course import load_course
         from celery_tutor.steps.rebuild import rebuild_and_record
         from celery_tutor.steps.runner import StepRunner
         from celery_tutor.steps.selection import select_steps
 
-        replay, chosen = select_steps(load_course(self.lessons), self.at)
+        replay, chosen = select_steps(load_course(self.lessons), at or self.at)
         runner = StepRunner(lab)
         try:
             rebuilt = rebuild_and_record(lab, runner, replay, _Logged(lab.name), SavedProgress.for_lab(lab.name),
@@ -123,7 +123,16 @@ class TutorServer(Server):
         finally:
             runner.close()
         if not rebuilt.ok:
-            log.warning("lab %s was not brought to %s: %s", lab.name, self.at, rebuilt.reason)
+            log.warning("lab %s was not brought to %s: %s", lab.name, at or self.at, rebuilt.reason)
+        return "" if rebuilt.ok else rebuilt.reason
+
+    def _bring(self, seat: Seat, step: str) -> str:
+        """A seat's lab made afresh and brought to `step` (from the nearest checkpoint), its progress put there."""
+        from celery_tutor.course.loader import course_nodes
+        from celery_tutor.paths import lessons_dir
+
+        lab = Lab(docker_engine.connect(seat.engine), name=seat.lab, nodes=course_nodes(self.lessons or lessons_dir()))
+        return self._replay(lab, step)
 
     def _lab_down(self, name: str, engine: str | None) -> None:
         try:
@@ -249,7 +258,8 @@ class TutorServer(Server):
         return web.json_response({"seats": seat_rows(self.room, self._connected())})
 
     async def handle_room_action(self, request: web.Request) -> web.Response:
-        """reset (a seat's lab made afresh, its progress kept), end (the seat, its lab and progress gone), say."""
+        """reset (a seat's lab made afresh, its progress kept), bring (a seat, or every seat, to a step), end (the
+        seat, its lab and progress gone), say (a line to every learner)."""
         form = await self._teacher(request)
         action = request.match_info["action"]
         if action == "say":
@@ -260,10 +270,23 @@ class TutorServer(Server):
             for seat in self.room.seats.values():
                 teacher_line.say(seat.lab, text, at)
             done = {"said": text, "seats": len(self.room.seats)}
+        elif action == "bring":
+            step = self._step_of(str(form.get("step", "")).strip())
+            every = str(form.get("seat", "")).strip() in ("", "*")
+            seats = [seat for seat in self.room.seats.values() if not seat.remote] if every else \
+                [self._seat_of(form)]
+            if not every and seats[0].remote:
+                raise web.HTTPConflict(text=f"{seats[0].name}'s lab is on their own machine: "
+                                            f"`celery-tutor start --at {step}` there brings it")
+            done = {"brought": [seat.name for seat in seats], "step": step, "failed": {}}
+            for seat in seats:  # one after another: thirty restores at once would starve the engine
+                await self._disconnect(seat.lab, f"the teacher brings your seat to {step}: reload the page")
+                async with self._lock(seat.lab):
+                    why = await asyncio.to_thread(self._bring, seat, step)
+                if why:
+                    done["failed"][seat.name] = why
         elif action in ("reset", "end"):
-            seat = self.room.seat(str(form.get("seat", "")))
-            if seat is None:
-                raise web.HTTPNotFound(text=f"no seat {form.get('seat', '')!r} in this room")
+            seat = self._seat_of(form)
             if seat.remote and action == "reset":
                 raise web.HTTPConflict(text=f"{seat.name}'s lab is on their own machine: `celery-tutor lab reset` "
                                             "there resets it")
@@ -278,10 +301,30 @@ class TutorServer(Server):
                     path.unlink(missing_ok=True)
             done = {action: seat.name, "lab": seat.lab}
         else:
-            raise web.HTTPNotFound(text=f"no action {action!r}: reset, end or say")
+            raise web.HTTPNotFound(text=f"no action {action!r}: reset, bring, end or say")
         if "json" in request.headers.get("Accept", ""):
             return web.json_response(done)
         raise web.HTTPSeeOther(f"/room?{urlencode({'code': self.room.teacher_code})}")
+
+    def _seat_of(self, form: dict) -> Seat:
+        seat = self.room.seat(str(form.get("seat", "")))
+        if seat is None:
+            raise web.HTTPNotFound(text=f"no seat {form.get('seat', '')!r} in this room")
+        return seat
+
+    def _step_of(self, given: str) -> str:
+        """The step a teacher names (a step id, a lesson id or a section number), as its full id; 400 if none."""
+        from celery_tutor.course import load_course
+        from celery_tutor.steps.selection import SelectionError, select_steps
+
+        if not given:
+            raise web.HTTPBadRequest(text="bring needs a step: a step id (worker-start/start), a lesson id or a "
+                                          "section number")
+        try:
+            return select_steps(load_course(self.lessons), given)[1][0].full_id
+        except (SelectionError, IndexError) as exc:
+            raise web.HTTPBadRequest(text=f"no step {given!r} in the course: a step id (worker-start/start), a "
+                                          f"lesson id or a section number ({exc})") from None
 
     # --- the server's life -------------------------------------------------------------------------------
 
