@@ -180,7 +180,7 @@ def test_the_teacher_sees_the_room_and_resets_ends_and_speaks(room, docker_clien
     rows = {row["name"]: row for row in server.room()}
     assert set(rows) == {first, second}
     assert set(rows[first]) == {"name", "lab", "step", "passed", "failures", "hints", "solutions",
-                                "seconds_on_step", "connected", "stuck"}
+                                "seconds_on_step", "connected", "stuck", "remote"}
     lab = rows[first]["lab"]
     # The view reads the seat's saved progress: a failed check three times over shows at once, as stuck.
     progress = tmp_path / "state" / f"progress-{lab}.json"
@@ -214,6 +214,29 @@ def test_the_teacher_sees_the_room_and_resets_ends_and_speaks(room, docker_clien
     assert server.post("/room/end", {"seat": "nobody"}, code=server.teacher_code)[0] == 404
     # The seat freed, a new learner fits again.
     assert server.get("/", code=server.code, seat=seat_name("eve"))[0] == 200
+
+
+def test_the_teacher_brings_a_seat_and_every_seat_to_a_step(room, docker_client):
+    server = room()
+    ada, bob = seat_name("ada"), seat_name("bob")
+    for name in (ada, bob):
+        _seat_socket(server, name)
+    teacher = {"code": server.teacher_code}
+    assert server.post("/room/bring", {"seat": ada, "step": "no-such-lesson"}, **teacher)[0] == 400
+    assert server.post("/room/bring", {"seat": ada}, **teacher)[0] == 400
+
+    status, body = server.post("/room/bring", {"seat": ada, "step": "rabbitmq-install"}, **teacher)
+    assert status == 200 and json.loads(body) == {"brought": [ada], "step": "rabbitmq-install/install",
+                                                  "failed": {}}, body
+    row = server.seat(ada)
+    assert (row["step"], row["passed"]) == ("rabbitmq-install/install", 1)  # containers/start replayed, recorded
+    assert len([c for c in _containers(docker_client, row["lab"]) if c["State"] == "running"]) == 3
+    assert server.seat(bob)["passed"] == 0
+
+    status, body = server.post("/room/bring", {"seat": "*", "step": "rabbitmq-install/install"}, **teacher)
+    assert status == 200 and sorted(json.loads(body)["brought"]) == sorted([ada, bob]), body
+    assert {row["name"]: row["step"] for row in server.room()} == {ada: "rabbitmq-install/install",
+                                                                  bob: "rabbitmq-install/install"}
 
 
 def test_room_end_removes_every_seats_lab_and_the_websocket_refuses_strangers(room, docker_client):

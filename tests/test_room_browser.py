@@ -83,9 +83,17 @@ def test_a_seat_passes_a_step_reloads_and_finds_its_lab_and_the_step_passed(room
     assert _containers(docker_client, lab) == containers  # not a lab made again: the very same containers
     assert "seat=" in ada.driver.current_url  # the join form's answer is the seat's own link, kept by a reload
 
-    # The teacher speaks to the room: the line is on the seat's screen in a few seconds.
-    status, body = room.post("/room/say", {"text": "Everyone: stop after step 1"}, code=room.teacher_code)
-    assert status == 200, body
+    # The teacher speaks to the room from the teacher's page (its refresh leaves a line being typed alone): the line
+    # is on the seat's screen in a few seconds.
+    teacher = browsers()
+    teacher.open(f"{room.url}/room?code={room.teacher_code}")
+    assert name in teacher.text()
+    line = teacher.driver.find_element(By.NAME, "text")
+    line.send_keys("Everyone: stop after step 1")
+    time.sleep(4)  # longer than the page's refresh
+    line = teacher.driver.find_element(By.NAME, "text")
+    assert line.get_attribute("value") == "Everyone: stop after step 1"
+    line.submit()
     ada.wait_for("Teacher:", "Everyone: stop after step 1", timeout=15)  # in the step bar, and a notice
 
     # Another browser, another learner: a lab of its own, the first one's untouched.
