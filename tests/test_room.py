@@ -239,6 +239,34 @@ def test_the_teacher_brings_a_seat_and_every_seat_to_a_step(room, docker_client)
                                                                   bob: "rabbitmq-install/install"}
 
 
+def test_a_warm_pool_has_a_lab_at_the_step_ready_before_the_seat_comes_and_makes_the_next(room, docker_client):
+    server = room("--warm", "1", "--at", "rabbitmq-install")
+
+    def ready() -> list[str]:
+        return [entry["lab"] for entry in server.saved()["pool"] if entry["ready"]]
+
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not ready():
+        time.sleep(0.5)
+    [warm] = ready()
+    assert len([c for c in _containers(docker_client, warm) if c["State"] == "running"]) == 3
+    assert server.room() == []  # a lab kept ready is no seat
+
+    name = seat_name("ada")
+    _seat_socket(server, name)
+    row = server.seat(name)
+    assert row["lab"] == warm  # the ready lab, at the step at once: no replay for this seat
+    assert (row["step"], row["passed"]) == ("rabbitmq-install/install", 1)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not ready():
+        time.sleep(0.5)
+    [refill] = ready()  # the next seat's lab, made after this one was taken
+    assert refill != warm and server.seat(name)["lab"] == warm
+    server.end()
+    for lab in (warm, refill):
+        assert not _containers(docker_client, lab)  # `room end` removes the pool's labs too
+
+
 def test_room_end_removes_every_seats_lab_and_the_websocket_refuses_strangers(room, docker_client):
     server = room()
     name = seat_name("ada")

@@ -171,6 +171,8 @@ def build() -> Parser:
     serve.add_argument("--teacher-code", metavar="CODE", help="the code of the teacher's view (default: made up)")
     serve.add_argument("--seats", type=options.whole("a number of seats", 1), metavar="N",
                        help="at most N seats (labs) in the room")
+    serve.add_argument("--warm", type=options.whole("a number of labs", 0), default=0, metavar="N",
+                       help="keep N labs made (brought to --at) ahead of the seats that will take them")
     _limit_options(serve)
 
     room = commands.add_parser("room", help="the room `serve` keeps: end it", description="end: remove every "

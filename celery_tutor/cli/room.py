@@ -17,9 +17,10 @@ def run(args) -> int:
         return 0
     room = Room.open()
     removed = 0
-    for seat in list(room.seats.values()):
-        removed += Lab(connect(seat.engine or args.engine), name=seat.lab).down()
-        for path in (SavedProgress.for_lab(seat.lab).path, line_file(seat.lab)):
+    for lab, engine in room.labs():  # the seats' and those kept ready for seats to come (--warm)
+        removed += Lab(connect(engine or args.engine), name=lab).down()
+    for lab in {seat.lab for seat in room.seats.values()} | {lab for lab, _ in room.labs()}:
+        for path in (SavedProgress.for_lab(lab).path, line_file(lab)):
             path.unlink(missing_ok=True)
     room.path.unlink(missing_ok=True)
     console.print(f"the room is over: {len(room.seats)} seat(s) ended, {removed} container(s) and network(s) removed;"

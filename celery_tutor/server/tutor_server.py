@@ -50,7 +50,7 @@ class TutorServer(Server):
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8000, engines: list[str | None] | None = None,
                  lessons: Path | None = None, prefix: str = "web", public_url: str | None = None,
-                 at: str | None = None, room: Room | None = None):
+                 at: str | None = None, room: Room | None = None, warm: int = 0):
         super().__init__(command="celery-tutor", host=host, port=port, title="celery-tutor", public_url=public_url)
         self.engines = engines or [None]
         self.lessons = lessons
@@ -61,6 +61,8 @@ class TutorServer(Server):
         self._starting: set[asyncio.Task] = set()  # labs started as their page loads (asyncio keeps weak references)
         self._reported: dict[str, tuple[float, dict]] = {}  # a remote seat's lab -> when it last reported, and what
         self._ended: set[str] = set()  # remote seats the teacher ended: their tutors' reports are refused
+        self.warm = warm  # labs kept ready (brought to --at) for the seats to come
+        self._warm_wanted = asyncio.Event()
 
     # --- access ------------------------------------------------------------------------------------------
 
@@ -156,6 +158,33 @@ class TutorServer(Server):
         self._starting.add(task)
         task.add_done_callback(self._starting.discard)
 
+    def _warm_short(self) -> bool:
+        pool = len(self.room.pool)
+        return pool < self.warm and (self.room.cap is None or len(self.room.seats) + pool < self.room.cap)
+
+    async def _keep_warm(self) -> None:
+        """The warm pool: labs made (brought to --at) one at a time, before seats ask for them, and again as seats
+        take them; one left half made by a killed serve is removed first."""
+        for half in [ready for ready in self.room.pool if not ready["ready"]]:
+            await asyncio.to_thread(self._lab_down, half["lab"], half.get("engine"))
+            self.room.made(half["lab"], ok=False)
+        while True:
+            await self._warm_wanted.wait()
+            self._warm_wanted.clear()
+            while self._warm_short():
+                engine = self.engines[(len(self.room.seats) + len(self.room.pool)) % len(self.engines)]
+                lab = self.room.making(engine)
+                try:
+                    async with self._lock(lab):
+                        await asyncio.to_thread(self._lab_up, lab, engine)
+                    self.room.made(lab, ok=True)
+                    log.info("lab %s is ready for the next seat", lab)
+                except Exception:
+                    log.exception("could not make lab %s for the warm pool", lab)
+                    await asyncio.to_thread(self._lab_down, lab, engine)
+                    self.room.made(lab, ok=False)
+                    await asyncio.sleep(30)  # an engine in trouble: not a loop of failures
+
     async def _disconnect(self, lab: str, why: str) -> None:
         websocket = self.live.pop(lab, None)
         if websocket is not None:
@@ -193,6 +222,7 @@ class TutorServer(Server):
                                 content_type="text/html")
         if made:
             log.info("seat %r took lab %s", seat.name, seat.lab)
+            self._warm_wanted.set()
         self._start_early(seat)
         websocket_url = self.public_url.replace("http", "ws", 1) + f"/ws/{seat.lab}/{self.seat_key(seat.lab)}"
         context = {"font_size": to_int(request.query.get("fontsize", "16"), 16), "app_websocket_url": websocket_url,
@@ -297,6 +327,7 @@ class TutorServer(Server):
                 self.room.remove(seat.name)
                 if self._reported.pop(seat.lab, None) is not None:
                     self._ended.add(Room.key(seat.name))
+                self._warm_wanted.set()  # a place freed in a full room
                 for path in (SavedProgress.for_lab(seat.lab).path, teacher_line.line_file(seat.lab)):
                     path.unlink(missing_ok=True)
             done = {action: seat.name, "lab": seat.lab}
@@ -330,9 +361,13 @@ class TutorServer(Server):
 
     async def on_startup(self, app: web.Application) -> None:
         self.room.save()  # the codes kept from now on: a restarted serve prints the same links
+        if self.warm or self.room.pool:
+            self._warm_wanted.set()
+            self._warmer = asyncio.get_running_loop().create_task(self._keep_warm())
         where = ", ".join(engine or "the local engine" for engine in self.engines)
         seats = f", {len(self.room.seats)} seat(s) kept from before" if self.room.seats else ""
         cap = f" (at most {self.room.cap} seats)" if self.room.cap else ""
+        cap += f", {self.warm} lab(s) kept ready" if self.warm else ""
         self.console.print(f"celery-tutor on {self.public_url}: a lab per seat{cap}, on {where}{seats}",
                            highlight=False)
         self.console.print(f"learners:  {self.learners_url()}", highlight=False, soft_wrap=True)
