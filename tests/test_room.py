@@ -267,6 +267,43 @@ def test_a_warm_pool_has_a_lab_at_the_step_ready_before_the_seat_comes_and_makes
         assert not _containers(docker_client, lab)  # `room end` removes the pool's labs too
 
 
+def _until(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_an_idle_seat_sleeps_wakes_as_it_was_and_expires(room, docker_client):
+    server = room("--idle", "0.1", "--expire", "0.6", "--at", "rabbitmq-install/status")
+    name = seat_name("ada")
+    url = _seat_socket(server, name)  # the page opened: the lab made, RabbitMQ installed and started in celery-1
+    lab = server.seat(name)["lab"]
+    asleep = server.state / f"asleep-{lab}.json"
+    node = Lab(docker_client, name=lab).node("celery-1")
+
+    def broker_up() -> bool:
+        try:
+            return node.exec("(exec 3<>/dev/tcp/127.0.0.1/5672)", cwd="/", timeout=10).ok
+        except Exception:  # stopped: no exec
+            return False
+
+    _until(lambda: server.seat(name)["step"] == "rabbitmq-install/status", 400, "the seat's lab at its step")
+    # No one on the seat for 6 s: its containers stopped, what ran in them recorded.
+    _until(lambda: asleep.exists() and all(c["State"] == "exited" for c in _containers(docker_client, lab)), 120,
+           "the idle seat's lab asleep")
+    containers = {c["Id"] for c in _containers(docker_client, lab)}
+    # The learner comes back: the same containers, RabbitMQ running again as it was.
+    asyncio.run(_open(url, lambda: broker_up() and not asleep.exists()))  # awake once every process is back
+    assert {c["Id"] for c in _containers(docker_client, lab)} == containers
+    assert server.seat(name)["passed"] >= 2  # the replayed steps kept
+    # Then gone for good: the seat is ended, its lab removed.
+    _until(lambda: name not in {row["name"] for row in server.room()}, 180, "the seat expired")
+    assert not _containers(docker_client, lab)
+
+
 def test_room_end_removes_every_seats_lab_and_the_websocket_refuses_strangers(room, docker_client):
     server = room()
     name = seat_name("ada")

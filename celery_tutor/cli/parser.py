@@ -173,6 +173,11 @@ def build() -> Parser:
                        help="at most N seats (labs) in the room")
     serve.add_argument("--warm", type=options.whole("a number of labs", 0), default=0, metavar="N",
                        help="keep N labs made (brought to --at) ahead of the seats that will take them")
+    serve.add_argument("--idle", type=options.minutes, metavar="MINUTES",
+                       help="stop a seat's lab after this long with no one on it (started again, as it was, when "
+                            "its learner comes back)")
+    serve.add_argument("--expire", type=options.minutes, metavar="MINUTES",
+                       help="end a seat (its lab and progress removed) after this long with no one on it")
     _limit_options(serve)
 
     room = commands.add_parser("room", help="the room `serve` keeps: end it", description="end: remove every "

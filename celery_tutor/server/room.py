@@ -29,6 +29,11 @@ def room_file() -> Path:
     return state_dir() / "room.json"
 
 
+def asleep_file(lab: str) -> Path:
+    """What ran in a seat's lab put to sleep (serve --idle), to start it again when its learner comes back."""
+    return state_dir() / f"asleep-{lab}.json"
+
+
 def seat_name_problem(name: str) -> str | None:
     """Why `name` cannot be a seat's name, or None."""
     if not name:

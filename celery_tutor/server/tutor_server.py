@@ -19,7 +19,7 @@ from textual_serve.server import Server, to_int
 from celery_tutor.lab import docker_engine  # connect looked up when called: a stand-in engine is seen
 from celery_tutor.lab.lab import Lab
 from celery_tutor.server import pages, teacher_line
-from celery_tutor.server.room import Room, RoomFull, Seat, seat_name_problem
+from celery_tutor.server.room import Room, RoomFull, Seat, asleep_file, seat_name_problem
 from celery_tutor.server.view import seat_rows
 from celery_tutor.steps.progress import SavedProgress, StepRecord
 
@@ -50,7 +50,8 @@ class TutorServer(Server):
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8000, engines: list[str | None] | None = None,
                  lessons: Path | None = None, prefix: str = "web", public_url: str | None = None,
-                 at: str | None = None, room: Room | None = None, warm: int = 0):
+                 at: str | None = None, room: Room | None = None, warm: int = 0, idle: float | None = None,
+                 expire: float | None = None):
         super().__init__(command="celery-tutor", host=host, port=port, title="celery-tutor", public_url=public_url)
         self.engines = engines or [None]
         self.lessons = lessons
@@ -63,6 +64,9 @@ class TutorServer(Server):
         self._ended: set[str] = set()  # remote seats the teacher ended: their tutors' reports are refused
         self.warm = warm  # labs kept ready (brought to --at) for the seats to come
         self._warm_wanted = asyncio.Event()
+        self.idle = idle * 60 if idle else None  # seconds with no one on a seat before its lab is stopped
+        self.expire = expire * 60 if expire else None  # and before the seat is ended
+        self._left: dict[str, float] = {}  # lab -> when its learner was last seen (page, socket); monotonic
 
     # --- access ------------------------------------------------------------------------------------------
 
@@ -103,6 +107,16 @@ class TutorServer(Server):
 
         # The nodes of the course served: a --lessons course may name others than the shipped one.
         lab = Lab(docker_engine.connect(engine), name=name, nodes=course_nodes(self.lessons or lessons_dir()))
+        if asleep_file(name).exists():
+            from celery_tutor.lab.errors import LabError
+            from celery_tutor.lab.sleep import wake
+
+            try:
+                wake(lab, asleep_file(name))  # as it was: its nodes and what ran in them
+                return
+            except LabError as exc:  # the app finds what is missing and offers the rebuild
+                log.warning("lab %s did not wake whole: %s", name, exc.reason)
+                asleep_file(name).unlink(missing_ok=True)
         fresh = not any(node.state != "absent" for node in lab.status())
         if fresh and self.at and not SavedProgress.for_lab(name).steps:
             self._replay(lab)  # a new lab: made from the nearest checkpoint, or up and replayed
@@ -134,6 +148,7 @@ class TutorServer(Server):
         from celery_tutor.paths import lessons_dir
 
         lab = Lab(docker_engine.connect(seat.engine), name=seat.lab, nodes=course_nodes(self.lessons or lessons_dir()))
+        asleep_file(seat.lab).unlink(missing_ok=True)  # made afresh: nothing to wake
         return self._replay(lab, step)
 
     def _lab_down(self, name: str, engine: str | None) -> None:
@@ -145,6 +160,7 @@ class TutorServer(Server):
     async def _seat_up(self, seat: Seat) -> None:
         async with self._lock(seat.lab):
             await asyncio.to_thread(self._lab_up, seat.lab, seat.engine)
+        self._left[seat.lab] = time.monotonic()  # --idle counts from when the lab was there for its learner
 
     def _start_early(self, seat: Seat) -> None:
         """The seat's lab started while its page loads; a failure is logged here, and met again by its websocket."""
@@ -185,6 +201,44 @@ class TutorServer(Server):
                     self.room.made(lab, ok=False)
                     await asyncio.sleep(30)  # an engine in trouble: not a loop of failures
 
+    def _sleep(self, name: str, engine: str | None) -> None:
+        from celery_tutor.lab.sleep import put_to_sleep
+
+        stopped = put_to_sleep(Lab(docker_engine.connect(engine), name=name), asleep_file(name))
+        if stopped:
+            log.info("lab %s asleep (%d node(s) stopped): no one on its seat", name, stopped)
+
+    async def _tend_idle(self) -> None:
+        """Every little while: a seat with no one on it for --idle has its lab put to sleep, for --expire ended."""
+        period = min(30.0, (min(filter(None, (self.idle, self.expire)))) / 4)
+        while True:
+            await asyncio.sleep(period)
+            now = time.monotonic()
+            for seat in list(self.room.seats.values()):
+                if seat.remote or seat.lab in self.live or self._lock(seat.lab).locked():
+                    continue
+                away = now - self._left.setdefault(seat.lab, now)
+                try:
+                    if self.expire and away >= self.expire:
+                        log.info("seat %r ended: no one on it for %d min", seat.name, away // 60)
+                        await self._end_seat(seat)
+                    elif self.idle and away >= self.idle and not asleep_file(seat.lab).exists():
+                        async with self._lock(seat.lab):
+                            await asyncio.to_thread(self._sleep, seat.lab, seat.engine)
+                except Exception:  # the engine in trouble: tried again next time round
+                    log.exception("could not tend the idle seat %r", seat.name)
+
+    async def _end_seat(self, seat: Seat) -> None:
+        """The seat over: its learner's connection closed, its lab removed, its progress and files gone."""
+        await self._disconnect(seat.lab, "your seat was ended")
+        async with self._lock(seat.lab):
+            await asyncio.to_thread(self._lab_down, seat.lab, seat.engine)
+        self.room.remove(seat.name)
+        for path in (SavedProgress.for_lab(seat.lab).path, teacher_line.line_file(seat.lab), asleep_file(seat.lab)):
+            path.unlink(missing_ok=True)
+        self._left.pop(seat.lab, None)
+        self._warm_wanted.set()  # a place freed in a full room
+
     async def _disconnect(self, lab: str, why: str) -> None:
         websocket = self.live.pop(lab, None)
         if websocket is not None:
@@ -223,6 +277,7 @@ class TutorServer(Server):
         if made:
             log.info("seat %r took lab %s", seat.name, seat.lab)
             self._warm_wanted.set()
+        self._left[seat.lab] = time.monotonic()
         self._start_early(seat)
         websocket_url = self.public_url.replace("http", "ws", 1) + f"/ws/{seat.lab}/{self.seat_key(seat.lab)}"
         context = {"font_size": to_int(request.query.get("fontsize", "16"), 16), "app_websocket_url": websocket_url,
@@ -320,16 +375,15 @@ class TutorServer(Server):
             if seat.remote and action == "reset":
                 raise web.HTTPConflict(text=f"{seat.name}'s lab is on their own machine: `celery-tutor lab reset` "
                                             "there resets it")
-            await self._disconnect(seat.lab, f"the teacher chose to {action} your seat")
-            async with self._lock(seat.lab):
-                await asyncio.to_thread(self._lab_down, seat.lab, seat.engine)
             if action == "end":
-                self.room.remove(seat.name)
                 if self._reported.pop(seat.lab, None) is not None:
                     self._ended.add(Room.key(seat.name))
-                self._warm_wanted.set()  # a place freed in a full room
-                for path in (SavedProgress.for_lab(seat.lab).path, teacher_line.line_file(seat.lab)):
-                    path.unlink(missing_ok=True)
+                await self._end_seat(seat)
+            else:
+                await self._disconnect(seat.lab, "the teacher chose to reset your seat")
+                async with self._lock(seat.lab):
+                    await asyncio.to_thread(self._lab_down, seat.lab, seat.engine)
+                asleep_file(seat.lab).unlink(missing_ok=True)  # the lab is made afresh: nothing to wake
             done = {action: seat.name, "lab": seat.lab}
         else:
             raise web.HTTPNotFound(text=f"no action {action!r}: reset, bring, end or say")
@@ -361,6 +415,8 @@ class TutorServer(Server):
 
     async def on_startup(self, app: web.Application) -> None:
         self.room.save()  # the codes kept from now on: a restarted serve prints the same links
+        if self.idle or self.expire:
+            self._tending = asyncio.get_running_loop().create_task(self._tend_idle())
         if self.warm or self.room.pool:
             self._warm_wanted.set()
             self._warmer = asyncio.get_running_loop().create_task(self._keep_warm())
@@ -415,4 +471,5 @@ class TutorServer(Server):
                 await app_service.stop()
             if self.live.get(lab) is websocket:
                 del self.live[lab]
+                self._left[lab] = time.monotonic()
         return websocket
