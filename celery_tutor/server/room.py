@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import re
@@ -23,6 +24,11 @@ _CODE_LETTERS = "abcdefghjkmnpqrstuvwxyz23456789"
 
 def new_code(length: int) -> str:
     return "".join(secrets.choice(_CODE_LETTERS) for _ in range(length))
+
+
+def same_code(given: str | None, expected: str) -> bool:
+    """A code compared in constant time: no one learns it a letter at a time from how fast the answer comes."""
+    return hmac.compare_digest((given or "").encode(), expected.encode())
 
 
 def room_file() -> Path:

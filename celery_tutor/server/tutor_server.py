@@ -19,12 +19,13 @@ from textual_serve.server import Server, to_int
 from celery_tutor.lab import docker_engine  # connect looked up when called: a stand-in engine is seen
 from celery_tutor.lab.lab import Lab
 from celery_tutor.server import pages, teacher_line
-from celery_tutor.server.room import Room, RoomFull, Seat, asleep_file, seat_name_problem
+from celery_tutor.server.remote_seats import RemoteSeats
+from celery_tutor.server.room import Room, RoomFull, Seat, asleep_file, same_code, seat_name_problem
+from celery_tutor.server.seat_keeping import SeatKeeping
 from celery_tutor.server.view import seat_rows
-from celery_tutor.steps.progress import SavedProgress, StepRecord
+from celery_tutor.steps.progress import SavedProgress
 
 log = logging.getLogger("celery-tutor.serve")
-REPORTED_WITHIN = 10.0  # seconds: a remote seat that reported since then is connected (it reports every 2)
 
 
 class _Logged:
@@ -40,11 +41,7 @@ class _Logged:
         log.info("lab %s: %s %s", self.lab, outcome.step.full_id, "replayed" if outcome.passed else outcome.reason)
 
 
-def _same(given: str | None, expected: str) -> bool:
-    return hmac.compare_digest((given or "").encode(), expected.encode())
-
-
-class TutorServer(Server):
+class TutorServer(SeatKeeping, RemoteSeats, Server):
     """Serves the tutor to a room: each learner's seat owns a lab (on the engines in turn) and its progress, kept when
     the browser goes away; the room's state is in a file, so a restarted server finds every seat as it was."""
 
@@ -83,7 +80,7 @@ class TutorServer(Server):
     async def _teacher(self, request: web.Request) -> dict:
         """The form's fields; refused with 403 and the way in unless the teacher's code came with the request."""
         form = dict(await request.post()) if request.method == "POST" else {}
-        if not _same(request.query.get("code") or form.get("code"), self.room.teacher_code):
+        if not same_code(request.query.get("code") or form.get("code"), self.room.teacher_code):
             raise web.HTTPForbidden(text=pages.how_to_join(teacher=True), content_type="text/html")
         return form
 
@@ -174,71 +171,6 @@ class TutorServer(Server):
         self._starting.add(task)
         task.add_done_callback(self._starting.discard)
 
-    def _warm_short(self) -> bool:
-        pool = len(self.room.pool)
-        return pool < self.warm and (self.room.cap is None or len(self.room.seats) + pool < self.room.cap)
-
-    async def _keep_warm(self) -> None:
-        """The warm pool: labs made (brought to --at) one at a time, before seats ask for them, and again as seats
-        take them; one left half made by a killed serve is removed first."""
-        for half in [ready for ready in self.room.pool if not ready["ready"]]:
-            await asyncio.to_thread(self._lab_down, half["lab"], half.get("engine"))
-            self.room.made(half["lab"], ok=False)
-        while True:
-            await self._warm_wanted.wait()
-            self._warm_wanted.clear()
-            while self._warm_short():
-                engine = self.engines[(len(self.room.seats) + len(self.room.pool)) % len(self.engines)]
-                lab = self.room.making(engine)
-                try:
-                    async with self._lock(lab):
-                        await asyncio.to_thread(self._lab_up, lab, engine)
-                    self.room.made(lab, ok=True)
-                    log.info("lab %s is ready for the next seat", lab)
-                except Exception:
-                    log.exception("could not make lab %s for the warm pool", lab)
-                    await asyncio.to_thread(self._lab_down, lab, engine)
-                    self.room.made(lab, ok=False)
-                    await asyncio.sleep(30)  # an engine in trouble: not a loop of failures
-
-    def _sleep(self, name: str, engine: str | None) -> None:
-        from celery_tutor.lab.sleep import put_to_sleep
-
-        stopped = put_to_sleep(Lab(docker_engine.connect(engine), name=name), asleep_file(name))
-        if stopped:
-            log.info("lab %s asleep (%d node(s) stopped): no one on its seat", name, stopped)
-
-    async def _tend_idle(self) -> None:
-        """Every little while: a seat with no one on it for --idle has its lab put to sleep, for --expire ended."""
-        period = min(30.0, (min(filter(None, (self.idle, self.expire)))) / 4)
-        while True:
-            await asyncio.sleep(period)
-            now = time.monotonic()
-            for seat in list(self.room.seats.values()):
-                if seat.remote or seat.lab in self.live or self._lock(seat.lab).locked():
-                    continue
-                away = now - self._left.setdefault(seat.lab, now)
-                try:
-                    if self.expire and away >= self.expire:
-                        log.info("seat %r ended: no one on it for %d min", seat.name, away // 60)
-                        await self._end_seat(seat)
-                    elif self.idle and away >= self.idle and not asleep_file(seat.lab).exists():
-                        async with self._lock(seat.lab):
-                            await asyncio.to_thread(self._sleep, seat.lab, seat.engine)
-                except Exception:  # the engine in trouble: tried again next time round
-                    log.exception("could not tend the idle seat %r", seat.name)
-
-    async def _end_seat(self, seat: Seat) -> None:
-        """The seat over: its learner's connection closed, its lab removed, its progress and files gone."""
-        await self._disconnect(seat.lab, "your seat was ended")
-        async with self._lock(seat.lab):
-            await asyncio.to_thread(self._lab_down, seat.lab, seat.engine)
-        self.room.remove(seat.name)
-        for path in (SavedProgress.for_lab(seat.lab).path, teacher_line.line_file(seat.lab), asleep_file(seat.lab)):
-            path.unlink(missing_ok=True)
-        self._left.pop(seat.lab, None)
-        self._warm_wanted.set()  # a place freed in a full room
-
     async def _disconnect(self, lab: str, why: str) -> None:
         websocket = self.live.pop(lab, None)
         if websocket is not None:
@@ -257,7 +189,7 @@ class TutorServer(Server):
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
         """No code: how to join (403). The code: the join form, or with ?seat= the seat's tutor."""
         code = request.query.get("code")
-        if not _same(code, self.room.code):
+        if not same_code(code, self.room.code):
             return web.Response(status=403, text=pages.how_to_join(), content_type="text/html")
         name = request.query.get("seat", "").strip()
         if not name:
@@ -286,51 +218,6 @@ class TutorServer(Server):
         response = aiohttp_jinja2.render_template("app_index.html", request, context)
         response.set_cookie("celery-tutor-seat", seat.name, max_age=7 * 86400, samesite="Strict")
         return response
-
-    def _connected(self) -> set[str]:
-        """The labs of the seats open now: in a browser, or a tutor of the learner's own that reported lately."""
-        recent = time.monotonic() - REPORTED_WITHIN
-        return set(self.live) | {lab for lab, (when, _) in self._reported.items() if when >= recent}
-
-    async def handle_report(self, request: web.Request) -> web.Response:
-        """A tutor on the learner's own machine (`celery-tutor --room URL --code CODE`): its saved progress kept as
-        its seat's, so the teacher's view covers it; the answer carries the teacher's last line."""
-        def refused(status: int, why: str) -> web.Response:
-            return web.json_response({"error": why}, status=status)
-
-        if not _same(request.query.get("code"), self.room.code):
-            return refused(403, "wrong room code: ask your teacher for it (--code CODE)")
-        try:
-            body = await request.json()
-            name, progress = str(body["seat"]).strip(), body.get("progress") or {}
-            steps = {str(key): StepRecord(**value) for key, value in (progress.get("steps") or {}).items()}
-            current = progress.get("current")
-        except (ValueError, TypeError, KeyError, AttributeError):
-            return refused(400, "not a tutor's report: {\"seat\": NAME, \"progress\": {...}}")
-        problem = seat_name_problem(name)
-        if problem:
-            return refused(400, f"{problem} (--seat NAME)")
-        if Room.key(name) in self._ended:
-            return refused(410, "the teacher ended your seat in the room; your tutor goes on, unreported")
-        seat = self.room.seat(name)
-        if seat is not None and not seat.remote:
-            return refused(409, f"the seat {seat.name!r} is taken in a browser: give another name with --seat NAME")
-        if seat is None:
-            try:
-                seat, _ = self.room.take(name, remote=True)
-            except RoomFull as full:
-                return refused(403, str(full))
-            log.info("seat %r reports from the learner's own machine", seat.name)
-        _, before = self._reported.get(seat.lab, (0.0, None))
-        if progress != before:  # a report every 2 s from each laptop: written only when it says something new
-            saved = SavedProgress.for_lab(seat.lab)
-            saved.current = current if isinstance(current, str) else None
-            saved.steps = steps
-            await asyncio.to_thread(saved.save)
-        self._reported[seat.lab] = (time.monotonic(), progress)
-        line = teacher_line.last(seat.lab)
-        return web.json_response({"seat": seat.name, "lab": seat.lab,
-                                  "say": {"text": line.text, "at": line.at} if line else None})
 
     async def handle_room_page(self, request: web.Request) -> web.Response:
         await self._teacher(request)
@@ -443,7 +330,7 @@ class TutorServer(Server):
         a second tab on the same seat takes over from the first (two apps would overwrite each other's progress)."""
         lab = request.match_info["lab"]
         seat = self.room.by_lab(lab)
-        if seat is None or not _same(request.match_info["key"], self.seat_key(lab)):
+        if seat is None or not same_code(request.match_info["key"], self.seat_key(lab)):
             return web.Response(status=403, text=pages.how_to_join(), content_type="text/html")
         websocket = web.WebSocketResponse(heartbeat=15)
         width = to_int(request.query.get("width", "80"), 80)
