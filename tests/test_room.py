@@ -180,7 +180,7 @@ def test_the_teacher_sees_the_room_and_resets_ends_and_speaks(room, docker_clien
     rows = {row["name"]: row for row in server.room()}
     assert set(rows) == {first, second}
     assert set(rows[first]) == {"name", "lab", "step", "passed", "failures", "hints", "solutions",
-                                "seconds_on_step", "connected", "stuck"}
+                                "seconds_on_step", "connected", "stuck", "remote"}
     lab = rows[first]["lab"]
     # The view reads the seat's saved progress: a failed check three times over shows at once, as stuck.
     progress = tmp_path / "state" / f"progress-{lab}.json"
@@ -214,6 +214,94 @@ def test_the_teacher_sees_the_room_and_resets_ends_and_speaks(room, docker_clien
     assert server.post("/room/end", {"seat": "nobody"}, code=server.teacher_code)[0] == 404
     # The seat freed, a new learner fits again.
     assert server.get("/", code=server.code, seat=seat_name("eve"))[0] == 200
+
+
+def test_the_teacher_brings_a_seat_and_every_seat_to_a_step(room, docker_client):
+    server = room()
+    ada, bob = seat_name("ada"), seat_name("bob")
+    for name in (ada, bob):
+        _seat_socket(server, name)
+    teacher = {"code": server.teacher_code}
+    assert server.post("/room/bring", {"seat": ada, "step": "no-such-lesson"}, **teacher)[0] == 400
+    assert server.post("/room/bring", {"seat": ada}, **teacher)[0] == 400
+
+    status, body = server.post("/room/bring", {"seat": ada, "step": "rabbitmq-install"}, **teacher)
+    assert status == 200 and json.loads(body) == {"brought": [ada], "step": "rabbitmq-install/install",
+                                                  "failed": {}}, body
+    row = server.seat(ada)
+    assert (row["step"], row["passed"]) == ("rabbitmq-install/install", 1)  # containers/start replayed, recorded
+    assert len([c for c in _containers(docker_client, row["lab"]) if c["State"] == "running"]) == 3
+    assert server.seat(bob)["passed"] == 0
+
+    status, body = server.post("/room/bring", {"seat": "*", "step": "rabbitmq-install/install"}, **teacher)
+    assert status == 200 and sorted(json.loads(body)["brought"]) == sorted([ada, bob]), body
+    assert {row["name"]: row["step"] for row in server.room()} == {ada: "rabbitmq-install/install",
+                                                                  bob: "rabbitmq-install/install"}
+
+
+def test_a_warm_pool_has_a_lab_at_the_step_ready_before_the_seat_comes_and_makes_the_next(room, docker_client):
+    server = room("--warm", "1", "--at", "rabbitmq-install")
+
+    def ready() -> list[str]:
+        return [entry["lab"] for entry in server.saved()["pool"] if entry["ready"]]
+
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not ready():
+        time.sleep(0.5)
+    [warm] = ready()
+    assert len([c for c in _containers(docker_client, warm) if c["State"] == "running"]) == 3
+    assert server.room() == []  # a lab kept ready is no seat
+
+    name = seat_name("ada")
+    _seat_socket(server, name)
+    row = server.seat(name)
+    assert row["lab"] == warm  # the ready lab, at the step at once: no replay for this seat
+    assert (row["step"], row["passed"]) == ("rabbitmq-install/install", 1)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not ready():
+        time.sleep(0.5)
+    [refill] = ready()  # the next seat's lab, made after this one was taken
+    assert refill != warm and server.seat(name)["lab"] == warm
+    server.end()
+    for lab in (warm, refill):
+        assert not _containers(docker_client, lab)  # `room end` removes the pool's labs too
+
+
+def _until(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_an_idle_seat_sleeps_wakes_as_it_was_and_expires(room, docker_client):
+    server = room("--idle", "0.1", "--expire", "0.6", "--at", "rabbitmq-install/status")
+    name = seat_name("ada")
+    url = _seat_socket(server, name)  # the page opened: the lab made, RabbitMQ installed and started in celery-1
+    lab = server.seat(name)["lab"]
+    asleep = server.state / f"asleep-{lab}.json"
+    node = Lab(docker_client, name=lab).node("celery-1")
+
+    def broker_up() -> bool:
+        try:
+            return node.exec("(exec 3<>/dev/tcp/127.0.0.1/5672)", cwd="/", timeout=10).ok
+        except Exception:  # stopped: no exec
+            return False
+
+    _until(lambda: server.seat(name)["step"] == "rabbitmq-install/status", 400, "the seat's lab at its step")
+    # No one on the seat for 6 s: its containers stopped, what ran in them recorded.
+    _until(lambda: asleep.exists() and all(c["State"] == "exited" for c in _containers(docker_client, lab)), 120,
+           "the idle seat's lab asleep")
+    containers = {c["Id"] for c in _containers(docker_client, lab)}
+    # The learner comes back: the same containers, RabbitMQ running again as it was.
+    asyncio.run(_open(url, lambda: broker_up() and not asleep.exists()))  # awake once every process is back
+    assert {c["Id"] for c in _containers(docker_client, lab)} == containers
+    assert server.seat(name)["passed"] >= 2  # the replayed steps kept
+    # Then gone for good: the seat is ended, its lab removed.
+    _until(lambda: name not in {row["name"] for row in server.room()}, 180, "the seat expired")
+    assert not _containers(docker_client, lab)
 
 
 def test_room_end_removes_every_seats_lab_and_the_websocket_refuses_strangers(room, docker_client):

@@ -1,5 +1,5 @@
-"""A room in a real browser (headless Chromium): a seat passes a step, reloads and finds it; another browser gets a
-lab of its own; without the code, a 403 page and no lab."""
+"""A room in a real browser (headless Chromium): a seat passes a step, reloads and finds it (and its pane's output),
+and reads the teacher's line; another browser gets a lab of its own; without the code, a 403 page and no lab."""
 
 from __future__ import annotations
 
@@ -70,14 +70,31 @@ def test_a_seat_passes_a_step_reloads_and_finds_its_lab_and_the_step_passed(room
     ada.press("c")  # check the step: its three containers run
     _until(lambda: room.seat(name)["passed"] >= 1, timeout=90)
     ada.wait_for("Passed")
+    ada.press("/")  # a line of her own in celery-1's shell
+    ada.press("echo ada-was-$((40 + 2))\n")
+    ada.wait_for("ada-was-42")
     containers = _containers(docker_client, lab)
 
     ada.reload()
     ada.wait_for(lab, "✓")  # the same lab, and the outline marks the step passed
+    ada.wait_for("earlier output", "ada-was-42")  # and the pane's recent output, from before the reload
     row = room.seat(name)
     assert row["lab"] == lab and row["passed"] >= 1 and row["connected"]
     assert _containers(docker_client, lab) == containers  # not a lab made again: the very same containers
     assert "seat=" in ada.driver.current_url  # the join form's answer is the seat's own link, kept by a reload
+
+    # The teacher speaks to the room from the teacher's page (its refresh leaves a line being typed alone): the line
+    # is on the seat's screen in a few seconds.
+    teacher = browsers()
+    teacher.open(f"{room.url}/room?code={room.teacher_code}")
+    assert name in teacher.text()
+    line = teacher.driver.find_element(By.NAME, "text")
+    line.send_keys("Everyone: stop after step 1")
+    time.sleep(4)  # longer than the page's refresh
+    line = teacher.driver.find_element(By.NAME, "text")
+    assert line.get_attribute("value") == "Everyone: stop after step 1"
+    line.submit()
+    ada.wait_for("Teacher:", "Everyone: stop after step 1", timeout=15)  # in the step bar, and a notice
 
     # Another browser, another learner: a lab of its own, the first one's untouched.
     other = seat_name("bob")

@@ -41,7 +41,7 @@ class TutorApp(App):
 
     def __init__(self, course: Course, lab_factory: LabFactory, lab_name: str = "celery-tutor",
                  progress: ProgressView | None = None, log_dir: Path | None = None, status_interval: float = 5.0,
-                 shown_home: str | None = None, crash_on_error: bool = False):
+                 shown_home: str | None = None, crash_on_error: bool = False, room_source=None):
         super().__init__()
         self.crash_on_error = crash_on_error  # tests want Textual's own behaviour: fail loudly, at once
         self.course = course
@@ -57,6 +57,7 @@ class TutorApp(App):
         self._last_error_notice = 0.0
         self.main: MainScreen | None = None
         translate_bindings(self)
+        self.room_source = room_source  # where the teacher's lines come from (room_link.py), in a room
 
     @property
     def lab(self):
@@ -101,6 +102,10 @@ class TutorApp(App):
         self.lab_owner.connect()
         if self.status_interval:
             self.set_interval(self.status_interval, self.probe_status, name="status")
+        if self.room_source is not None:
+            from celery_tutor.app.room_link import RoomLink
+
+            RoomLink(self, self.room_source).start()
 
     def action_quit(self) -> None:
         self.shut_down()
@@ -136,6 +141,13 @@ class TutorApp(App):
 
     def probe_status(self) -> None:
         self.lab_owner.probe()
+
+    def on_teacher_said(self, message: msg.TeacherSaid) -> None:
+        if self.closing or self.main is None:
+            return
+        self.main.step_bar.show_teacher(message.text)
+        if message.fresh:
+            self.notify(message.text, title=_("From the teacher"), timeout=20)
 
     # --- keys of the whole app ----------------------------------------------------------------------------
 
@@ -211,13 +223,15 @@ class TutorApp(App):
 
 def make_app(course: Course, lab_factory: LabFactory, *, lab_name: str = "celery-tutor",
              progress: ProgressView | None = None, log_dir: Path | None = None, status_interval: float = 5.0,
-             shown_home: str | None = None, crash_on_error: bool = False) -> TutorApp:
+             shown_home: str | None = None, crash_on_error: bool = False, room_source=None) -> TutorApp:
     """The app from its parts: tests hand in a course, a lab (real or fake) and where logs go."""
     return TutorApp(course, lab_factory, lab_name=lab_name, progress=progress, log_dir=log_dir,
-                    status_interval=status_interval, shown_home=shown_home, crash_on_error=crash_on_error)
+                    status_interval=status_interval, shown_home=shown_home, crash_on_error=crash_on_error,
+                    room_source=room_source)
 
 
-def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None = None, lang: str | None = None) -> int:
+def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None = None, lang: str | None = None,
+            room=None) -> int:
     """What `celery-tutor start` runs: the real lab on the engine, progress and logs in the user's directories; the
     tutor's words in i18n's language (the CLI set it), `lang` the one --lang chose."""
     from celery_tutor.steps.progress import SavedProgress
@@ -231,10 +245,18 @@ def run_app(course: Course, lab_name: str = "celery-tutor", engine: str | None =
 
     logs = log_dir()
     quiet_logging(logs / "celery-tutor.log")
+    from celery_tutor.course.model import COMMAND_LINE_SESSION as SHELL
+    from celery_tutor.server.teacher_line import Watcher
+
     progress = ProgressView(SavedProgress.for_lab(lab_name))
     if lang:
         progress.saved.language = lang  # --lang given is remembered for the next start, as a palette choice is
-    app = make_app(course, lab_factory, lab_name=lab_name, progress=progress, log_dir=logs)
+    # A seat of a served room: the teacher's lines to it come in a file beside its progress; `room` (a
+    # RoomReporter, --room URL): this machine's own tutor, reporting to a room's server and hearing from it.
+    app = make_app(course, lab_factory, lab_name=lab_name, progress=progress, log_dir=logs,
+                   room_source=room or Watcher(lab_name))
+    # Read before the app runs: a reload of a seat's page (a new app) finds the panes as they were.
+    app.buffer.restore([source for node in course.nodes for source in (node, f"{node}/{SHELL}")])
     try:
         app.run()
     except Exception as exc:  # the terminal itself failed; the CLI prints one line and logs the rest

@@ -13,12 +13,13 @@ from textual.dom import DOMNode
 
 from celery_tutor.app import messages as msg
 from celery_tutor.app.output_buffer import OutputBuffer
+from celery_tutor.app.rebuild_reporter import RebuildReporter
 from celery_tutor.app.widgets.status_bar import NodeState
 from celery_tutor.course.model import COMMAND_LINE_SESSION as SHELL
 from celery_tutor.course.model import Block, Step
 from celery_tutor.i18n import _
 from celery_tutor.lab.in_node import LOG_DIR
-from celery_tutor.steps.rebuild import Plan, gone_nodes, plan_rebuild, rebuild, step_label
+from celery_tutor.steps.rebuild import Plan, gone_nodes, plan_rebuild, rebuild
 
 LEARNER_LINE_TIMEOUT = 24 * 3600  # a line the learner typed runs until it ends or they press Ctrl+C
 # One exec per running node: is RabbitMQ's port open, does a worker run, which background logs exist.
@@ -264,7 +265,7 @@ class LabOwner:
 
     def rebuild(self, plan: Plan, go: bool) -> None:
         self._rebuild_cancel = cancel = threading.Event()
-        reporter = _RebuildReporter(self._post, self.buffer.write, plan.replay)
+        reporter = RebuildReporter(self._post, self.buffer.write, plan.replay)
         self._start(functools.partial(self._rebuild_lab, self.lab, self.runner, plan, go, reporter, cancel,
                                       self._echo), "step")
 
@@ -384,20 +385,3 @@ def _gone(lab, expected: list[str]) -> list[tuple[str, str]]:
     except Exception:  # the engine went away: the failure's own reason says so already
         return []
     return gone_nodes(states, expected)
-
-
-class _RebuildReporter:
-    """Tells the screen how the replay goes (from the rebuild's thread) and marks each step's start in its pane."""
-
-    def __init__(self, post: Callable[[object], None], write: Callable[[str, str], None], replay: list[Step]):
-        self.post, self.write, self.replay = post, write, replay
-
-    def phase(self, step: Step, phase: str) -> None:
-        # Counted by where the step is: the steps a checkpoint stood for are done without a phase of their own.
-        self.post(msg.RebuildProgress(self.replay.index(step), len(self.replay), step, phase))
-        first = next((block for block in step.actions if block.node), None)
-        if phase == "solution" and first is not None:
-            self.write(first.source, f"\x1b[2m── replaying {step_label(step)} ──\x1b[0m\n")
-
-    def finished(self, outcome) -> None:
-        pass

@@ -152,3 +152,11 @@ class FileWritten(Message):
     """The editor's file was written into the node, or why not."""
 
     note: str
+
+
+@dataclass
+class TeacherSaid(Message):
+    """The teacher of the room sent a line to every learner: `fresh` if said since the tutor opened."""
+
+    text: str
+    fresh: bool = True

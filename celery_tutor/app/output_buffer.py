@@ -10,6 +10,28 @@ from pathlib import Path
 from typing import IO
 
 
+RESTORED_LINES = 200  # of each pane's log, shown again when the tutor opens (a pane shows about 40 at once)
+_TAIL_BYTES = 64 * 1024
+
+
+def _tail(path: Path | None, lines: int) -> str:
+    """The last `lines` whole lines of a log file, read from its last bytes only (a log can grow to gigabytes)."""
+    if path is None:
+        return ""
+    try:
+        with open(path, "rb") as log:
+            log.seek(0, 2)
+            size = log.tell()
+            log.seek(max(0, size - _TAIL_BYTES))
+            data = log.read()
+    except OSError:
+        return ""
+    if size > _TAIL_BYTES:
+        data = data.partition(b"\n")[2]  # the first line was cut by the seek
+    kept = data.decode("utf-8", errors="replace").splitlines(keepends=True)[-lines:]
+    return "".join(kept)
+
+
 def log_name(source: str) -> str:
     """celery-1/python -> celery-1.python.log: a file name for a pane's full log."""
     return re.sub(r"[^A-Za-z0-9_.-]+", ".", source).strip(".") + ".log"
@@ -80,6 +102,24 @@ class OutputBuffer:
                 return None
             self._files[source] = handle
         return handle
+
+    def restore(self, sources: list[str], lines: int = RESTORED_LINES) -> int:
+        """The end of each source's log from an earlier run (a reload of a seat's page, a tutor opened again) put
+        back in front of its pane, not written to the log a second time; how many sources had some."""
+        restored = 0
+        for source in sources:
+            tail = _tail(self.log_path(source), lines)
+            if not tail:
+                continue
+            restored += 1
+            text = f"\x1b[2m── earlier output, from {log_name(source)} ──\x1b[0m\n{tail}"
+            if not text.endswith("\n"):
+                text += "\n"
+            newlines = text.count("\n")
+            with self._lock:
+                self._pending.setdefault(source, deque()).appendleft((text, newlines))
+                self._newlines[source] = self._newlines.get(source, 0) + newlines
+        return restored
 
     def drain(self) -> dict[str, Batch]:
         """Everything written since the last drain, joined per source (in the order sources first wrote)."""

@@ -28,6 +28,17 @@ def whole(what: str, low: int, high: int | None = None):
     return parse
 
 
+def minutes(text: str) -> float:
+    """A number of minutes above 0 (0.5 is half a minute)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes: give one above 0, e.g. 30")
+    return value
+
+
 def language(text: str) -> str:
     """--lang: one of the course's languages."""
     from celery_tutor.language import LANGUAGES

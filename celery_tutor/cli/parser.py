@@ -114,6 +114,10 @@ def build() -> Parser:
     parser.add_argument("--engine", metavar="URL", help="the Docker engine to use (default: DOCKER_HOST or the local one)")
     parser.add_argument("--lab", type=options.lab_name, metavar="NAME", help=LAB_HELP + "; before or after COMMAND")
     parser.add_argument("--lang", type=options.language, metavar="LANG", help=LANG_HELP + "; before or after COMMAND")
+    parser.add_argument("--room", metavar="URL", help="report this tutor's progress to a served room "
+                                                      "(`celery-tutor serve` on the teacher's machine)")
+    parser.add_argument("--code", dest="room_code", metavar="CODE", help="with --room: the room's code")
+    parser.add_argument("--seat", metavar="NAME", help="with --room: your seat's name (default: user@host)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     start = commands.add_parser("start", help="open the tutor (the default)")
@@ -167,6 +171,13 @@ def build() -> Parser:
     serve.add_argument("--teacher-code", metavar="CODE", help="the code of the teacher's view (default: made up)")
     serve.add_argument("--seats", type=options.whole("a number of seats", 1), metavar="N",
                        help="at most N seats (labs) in the room")
+    serve.add_argument("--warm", type=options.whole("a number of labs", 0), default=0, metavar="N",
+                       help="keep N labs made (brought to --at) ahead of the seats that will take them")
+    serve.add_argument("--idle", type=options.minutes, metavar="MINUTES",
+                       help="stop a seat's lab after this long with no one on it (started again, as it was, when "
+                            "its learner comes back)")
+    serve.add_argument("--expire", type=options.minutes, metavar="MINUTES",
+                       help="end a seat (its lab and progress removed) after this long with no one on it")
     _limit_options(serve)
 
     room = commands.add_parser("room", help="the room `serve` keeps: end it", description="end: remove every "
@@ -219,6 +230,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if args.command is None:
         args.command = "start"
         args.at = None
+    if (args.room or args.room_code or args.seat) and args.command != "start":
+        raise UsageError("--room, --code and --seat go with the tutor itself: "
+                         "celery-tutor --room URL --code CODE [--seat NAME]")
+    if args.room and not args.room_code:
+        raise UsageError("--room needs the room's code: celery-tutor --room URL --code CODE (ask your teacher)")
+    if (args.room_code or args.seat) and not args.room:
+        raise UsageError("--code and --seat go with --room URL: celery-tutor --room URL --code CODE")
+    if args.room and not args.room.startswith(("http://", "https://")):
+        raise UsageError(f"--room takes the room's http:// URL, as `celery-tutor serve` printed it, not {args.room!r}")
     _export_limits(args)
     return args
 

@@ -8,8 +8,8 @@ from celery_tutor.cli.render import console
 def run(args) -> int:
     from celery_tutor.lab.docker_engine import connect
     from celery_tutor.lab.lab import Lab
-    from celery_tutor.server.room import Room, room_file
-    from celery_tutor.server.tutor_server import message_file
+    from celery_tutor.server.room import Room, asleep_file, room_file
+    from celery_tutor.server.teacher_line import line_file
     from celery_tutor.steps.progress import SavedProgress
 
     if not room_file().exists():
@@ -17,9 +17,10 @@ def run(args) -> int:
         return 0
     room = Room.open()
     removed = 0
-    for seat in list(room.seats.values()):
-        removed += Lab(connect(seat.engine or args.engine), name=seat.lab).down()
-        for path in (SavedProgress.for_lab(seat.lab).path, message_file(seat.lab)):
+    for lab, engine in room.labs():  # the seats' and those kept ready for seats to come (--warm)
+        removed += Lab(connect(engine or args.engine), name=lab).down()
+    for lab in {seat.lab for seat in room.seats.values()} | {lab for lab, _ in room.labs()}:
+        for path in (SavedProgress.for_lab(lab).path, line_file(lab), asleep_file(lab)):
             path.unlink(missing_ok=True)
     room.path.unlink(missing_ok=True)
     console.print(f"the room is over: {len(room.seats)} seat(s) ended, {removed} container(s) and network(s) removed;"

@@ -19,5 +19,6 @@ def run(args) -> int:
         context.steps(course, args.at)  # and if the step is not in them
     room = Room.open(code=args.code, teacher_code=args.teacher_code, cap=args.seats)
     TutorServer(host=args.host, port=args.port, engines=engines, lessons=args.lessons,
-                public_url=args.public_url, at=args.at, room=room, lang=getattr(args, "lang", None)).serve()
+                public_url=args.public_url, at=args.at, room=room, lang=getattr(args, "lang", None), warm=args.warm,
+                idle=args.idle, expire=args.expire).serve()
     return 0

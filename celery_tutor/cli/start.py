@@ -22,10 +22,27 @@ def run(args) -> int:
         raise UsageError("the terminal app is not part of this version yet; "
                          "try `celery-tutor lessons` or `celery-tutor verify`") from None
     course = context.course(args)
+    room = _room(args) if args.room else None  # refused here, in one line, before a replay or the app
     if args.at and _start_at(args, course) != 0:
         return 1
     return run_app(course=course, lab_name=context.lab_name(args), engine=args.engine,
-                   lang=getattr(args, "lang", None))
+                   lang=getattr(args, "lang", None), room=room)
+
+
+def _room(args):
+    """The room this tutor reports to, its first report made: a wrong code or URL is said now, not in the app."""
+    from celery_tutor.cli.render import console
+    from celery_tutor.server.room_client import RoomReporter, RoomUnreachable, default_seat
+    from celery_tutor.steps.progress import SavedProgress
+
+    reporter = RoomReporter(args.room, args.room_code, args.seat or default_seat(),
+                            SavedProgress.for_lab(context.lab_name(args)).path)
+    try:
+        answer = reporter.report()
+    except RoomUnreachable as exc:
+        raise UsageError(str(exc)) from None
+    console.print(f"in the room at {reporter.url} as seat {answer.get('seat', reporter.seat)!r}", highlight=False)
+    return reporter
 
 
 def _start_at(args, course) -> int:

@@ -128,15 +128,12 @@ class CheckpointStore:
         """Commit every node of `lab` as the checkpoint after lesson `after`. All of it or nothing: a failed commit
         (a full disk) removes the images already made, and raises LabError."""
         states = {status.name: status.state for status in lab.status() if status.state != "absent"}
-        captured = {node: self.capture(lab.node(node)) for node, state in states.items() if state == "running"}
-        services = set().union(*(seen.listens for seen in captured.values())) if captured else set()
+        runs = self.running_now(lab, states)
         nodes_label = ",".join(f"{node}={state}" for node, state in states.items())
         made: list[str] = []
         try:
             for node in states:
-                seen = captured.get(node) or Seen({}, set(), set())
-                running = Running([process for _, process in sorted(seen.processes.values(), key=lambda p: p[0])],
-                                  sorted(seen.listens), sorted(service_ports(seen.connections, services)))
+                running = runs[node]
                 labels = {LABEL: CHECKPOINT_LAB, "celery-tutor.node": node, "celery-tutor.owner": "",
                           AFTER_LABEL: after, KEY_LABEL: key, NODES_LABEL: nodes_label, REPOSITORY_LABEL: repository(),
                           RUNNING_LABEL: running.to_json()}
@@ -158,6 +155,17 @@ class CheckpointStore:
         if checkpoint is None or not checkpoint.usable:
             raise LabError(f"the checkpoint after {after} did not save whole", "")
         return checkpoint
+
+    def running_now(self, lab, states: dict[str, str]) -> dict[str, Running]:
+        """What runs in each node of `lab` (by its state), as a checkpoint records it to be started again."""
+        captured = {node: self.capture(lab.node(node)) for node, state in states.items() if state == "running"}
+        services = set().union(*(seen.listens for seen in captured.values())) if captured else set()
+        runs = {}
+        for node in states:
+            seen = captured.get(node) or Seen({}, set(), set())
+            runs[node] = Running([process for _, process in sorted(seen.processes.values(), key=lambda p: p[0])],
+                                 sorted(seen.listens), sorted(service_ports(seen.connections, services)))
+        return runs
 
     def capture(self, node, script: str = CAPTURE) -> Seen:
         """What runs in the node. Read again as each daemon's own user: root in a container may not read another

@@ -1,4 +1,5 @@
-"""The server's own pages: how to join, the join form, a full room, the teacher's table; plain HTML, no scripts."""
+"""The server's own pages: how to join, the join form, a full room, the teacher's table; plain HTML (one line of
+script: the teacher's table refreshed, but not while the teacher types in one of its fields)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ td,th{border:1px solid #456;padding:.3em .7em;text-align:left}tr.stuck{backgroun
 
 
 def _page(title: str, body: str, refresh: int | None = None) -> str:
-    meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
+    # A plain refresh would wipe a line the teacher is typing to the room; without scripts it is a plain refresh.
+    meta = (f'<noscript><meta http-equiv="refresh" content="{refresh}"></noscript><script>setInterval(() => {{'
+            'if (![...document.querySelectorAll("input[name=text],input[name=step]")].some(i => i.value || '
+            f'i === document.activeElement)) location.reload(); }}, {refresh * 1000});</script>') if refresh else ""
     return (f'<!DOCTYPE html><html><head><meta charset="utf-8">{meta}<title>{escape(title)} · celery-tutor</title>'
             f'{_STYLE}</head><body><h1>{escape(title)}</h1>{body}</body></html>')
 
@@ -41,26 +45,32 @@ def room_full(cap: int) -> str:
 
 
 def teacher(rows: list[dict], code: str, learners_url: str) -> str:
-    def action(name: str, seat: str, label: str) -> str:
+    def action(name: str, seat: str, label: str, step: bool = False) -> str:
+        field = '<input name="step" size="12" placeholder="step, lesson or 1-4" required>' if step else ""
         return (f'<form method="post" action="/room/{name}?{urlencode({"code": code})}">'
-                f'<input type="hidden" name="seat" value="{escape(seat)}"><button>{label}</button></form>')
+                f'<input type="hidden" name="seat" value="{escape(seat)}">{field}<button>{label}</button></form>')
 
     cells = []
     for row in rows:
         mark = "stuck" if row["stuck"] else ""
         cells.append(
-            f'<tr class="{mark}"><td>{escape(row["name"])}</td><td>{escape(row["lab"])}</td>'
+            f'<tr class="{mark}"><td>{escape(row["name"])}</td>'
+            f'<td>{"their own machine" if row.get("remote") else escape(row["lab"])}</td>'
             f'<td>{escape(row["step"] or "")}</td><td>{row["passed"]}</td><td>{row["failures"]}</td>'
             f'<td>{row["hints"]}</td><td>{row["solutions"]}</td><td>{int(row["seconds_on_step"]) // 60} min</td>'
             f'<td class="{"" if row["connected"] else "off"}">{"yes" if row["connected"] else "no"}</td>'
             f'<td>{"stuck" if row["stuck"] else ""}</td>'
-            f'<td>{action("reset", row["name"], "reset lab")} {action("end", row["name"], "end seat")}</td></tr>')
+            f'<td>{"" if row.get("remote") else action("reset", row["name"], "reset lab")} '
+            f'{"" if row.get("remote") else action("bring", row["name"], "bring to", step=True)} '
+            f'{action("end", row["name"], "end seat")}</td></tr>')
     table = ("<table><tr><th>learner</th><th>lab</th><th>step</th><th>passed</th><th>failed checks</th>"
              "<th>hints</th><th>solutions</th><th>on step</th><th>connected</th><th>stuck</th><th></th></tr>"
              + "".join(cells) + "</table>") if rows else "<p>No one has taken a seat yet.</p>"
     say = (f'<p><form method="post" action="/room/say?{urlencode({"code": code})}">'
            '<input name="text" size="60" placeholder="a line for every learner" maxlength="200" required>'
-           '<button>Send to everyone</button></form></p>')
+           '<button>Send to everyone</button></form></p>'
+           f'<p>{action("bring", "*", "Bring every seat to", step=True)} (each lab made afresh from the nearest '
+           'checkpoint; the learners reload their page)</p>')
     return _page("The room", f"<p>Learners join at <a href=\"{escape(learners_url)}\">{escape(learners_url)}</a>"
                              f"</p>{table}{say}<p class=\"off\">Refreshes every 3 s; the same as JSON at "
                              f"<code>/room.json?code=…</code>.</p>", refresh=3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import re
@@ -25,8 +26,18 @@ def new_code(length: int) -> str:
     return "".join(secrets.choice(_CODE_LETTERS) for _ in range(length))
 
 
+def same_code(given: str | None, expected: str) -> bool:
+    """A code compared in constant time: no one learns it a letter at a time from how fast the answer comes."""
+    return hmac.compare_digest((given or "").encode(), expected.encode())
+
+
 def room_file() -> Path:
     return state_dir() / "room.json"
+
+
+def asleep_file(lab: str) -> Path:
+    """What ran in a seat's lab put to sleep (serve --idle), to start it again when its learner comes back."""
+    return state_dir() / f"asleep-{lab}.json"
 
 
 def seat_name_problem(name: str) -> str | None:
@@ -50,6 +61,7 @@ class Seat:
     lab: str
     engine: str | None = None
     created: float = field(default_factory=time.time)
+    remote: bool = False  # a tutor on the learner's own machine reports to it (`--room URL`): no lab here
 
 
 @dataclass
@@ -62,6 +74,9 @@ class Room:
     seats: dict[str, Seat] = field(default_factory=dict)  # by key(name)
     cap: int | None = None
     prefix: str = "web"
+    # Labs for seats to come (--warm): {"lab", "engine", "ready"}; one not ready was being made (a killed serve
+    # leaves it half made: the next serve removes it and makes another).
+    pool: list[dict] = field(default_factory=list)
 
     @staticmethod
     def key(name: str) -> str:
@@ -86,6 +101,8 @@ class Room:
         for value in saved.get("seats", []):
             seat = Seat(**value)
             room.seats[cls.key(seat.name)] = seat
+        room.pool = [dict(lab=ready["lab"], engine=ready.get("engine"), ready=bool(ready.get("ready")))
+                     for ready in saved.get("pool", [])]
         return room
 
     def seat(self, name: str) -> Seat | None:
@@ -94,7 +111,7 @@ class Room:
     def by_lab(self, lab: str) -> Seat | None:
         return next((seat for seat in self.seats.values() if seat.lab == lab), None)
 
-    def take(self, name: str, engine: str | None = None) -> tuple[Seat, bool]:
+    def take(self, name: str, engine: str | None = None, remote: bool = False) -> tuple[Seat, bool]:
         """The seat called `name`, made (with a lab of its own) if new: (seat, made)."""
         name = name.strip()
         found = self.seat(name)
@@ -102,13 +119,45 @@ class Room:
             return found, False
         if self.cap is not None and len(self.seats) >= self.cap:
             raise RoomFull(f"the room is full: all {self.cap} seats are taken")
-        number = 1 + max((int(m.group(1)) for s in self.seats.values()
-                          if (m := re.match(rf"{re.escape(self.prefix)}-(\d+)", s.lab))), default=0)
-        slug = _ASCII.sub("-", unicodedata.normalize("NFKD", name).casefold()).strip("-")[:16].strip("-")
-        seat = Seat(name=name, lab=f"{self.prefix}-{number}" + (f"-{slug}" if slug else ""), engine=engine)
+        ready = next((ready for ready in self.pool if ready["ready"]), None) if not remote else None
+        if ready is not None:  # a lab made ready (--warm): the seat is there at once
+            self.pool.remove(ready)
+            seat = Seat(name=name, lab=ready["lab"], engine=ready.get("engine"))
+        else:
+            slug = _ASCII.sub("-", unicodedata.normalize("NFKD", name).casefold()).strip("-")[:16].strip("-")
+            seat = Seat(name=name, lab=self.new_lab(slug), engine=engine, remote=remote)
         self.seats[self.key(name)] = seat
         self.save()
         return seat, True
+
+    def new_lab(self, slug: str = "") -> str:
+        """A lab name no seat and no ready lab has: the prefix, the next number, the seat's name if known."""
+        labs = [seat.lab for seat in self.seats.values()] + [ready["lab"] for ready in self.pool]
+        number = 1 + max((int(m.group(1)) for lab in labs
+                          if (m := re.match(rf"{re.escape(self.prefix)}-(\d+)", lab))), default=0)
+        return f"{self.prefix}-{number}" + (f"-{slug}" if slug else "")
+
+    def labs(self) -> list[tuple[str, str | None]]:
+        """Every lab the room owns, (lab, engine): its seats' and the ready ones'."""
+        return [(seat.lab, seat.engine) for seat in self.seats.values() if not seat.remote] + \
+            [(ready["lab"], ready.get("engine")) for ready in self.pool]
+
+    def making(self, engine: str | None) -> str:
+        """A lab for the pool, named and saved before it is made (so a killed serve knows to remove it)."""
+        lab = self.new_lab()
+        self.pool.append({"lab": lab, "engine": engine, "ready": False})
+        self.save()
+        return lab
+
+    def made(self, lab: str, ok: bool) -> None:
+        """The pool's lab is ready for a seat, or (not ok) dropped from the pool."""
+        for ready in list(self.pool):
+            if ready["lab"] == lab:
+                if ok:
+                    ready["ready"] = True
+                else:
+                    self.pool.remove(ready)
+        self.save()
 
     def remove(self, name: str) -> Seat | None:
         seat = self.seats.pop(self.key(name), None)
@@ -119,7 +168,7 @@ class Room:
         """Written atomically: a server killed mid-write leaves the previous file whole."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {"version": VERSION, "code": self.code, "teacher_code": self.teacher_code, "prefix": self.prefix,
-                "seats": [asdict(seat) for seat in self.seats.values()]}
+                "seats": [asdict(seat) for seat in self.seats.values()], "pool": self.pool}
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=self.path.parent, delete=False,
                                          prefix=f".{self.path.name}.", suffix=".tmp") as out:
             json.dump(data, out, ensure_ascii=False, indent=1)

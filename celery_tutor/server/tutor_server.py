@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import shlex
 import sys
@@ -19,10 +18,12 @@ from textual_serve.server import Server, to_int
 
 from celery_tutor.lab import docker_engine  # connect looked up when called: a stand-in engine is seen
 from celery_tutor.lab.lab import Lab
-from celery_tutor.server import pages
-from celery_tutor.server.room import Room, RoomFull, Seat, seat_name_problem
+from celery_tutor.server import pages, teacher_line
+from celery_tutor.server.remote_seats import RemoteSeats
+from celery_tutor.server.room import Room, RoomFull, Seat, asleep_file, same_code, seat_name_problem
+from celery_tutor.server.seat_keeping import SeatKeeping
 from celery_tutor.server.view import seat_rows
-from celery_tutor.steps.progress import SavedProgress, state_dir
+from celery_tutor.steps.progress import SavedProgress
 
 log = logging.getLogger("celery-tutor.serve")
 
@@ -40,22 +41,14 @@ class _Logged:
         log.info("lab %s: %s %s", self.lab, outcome.step.full_id, "replayed" if outcome.passed else outcome.reason)
 
 
-def message_file(lab: str) -> Path:
-    """Where the teacher's last line to the learner of `lab` waits for the app to show it."""
-    return state_dir() / f"message-{lab}.json"
-
-
-def _same(given: str | None, expected: str) -> bool:
-    return hmac.compare_digest((given or "").encode(), expected.encode())
-
-
-class TutorServer(Server):
+class TutorServer(SeatKeeping, RemoteSeats, Server):
     """Serves the tutor to a room: each learner's seat owns a lab (on the engines in turn) and its progress, kept when
     the browser goes away; the room's state is in a file, so a restarted server finds every seat as it was."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8000, engines: list[str | None] | None = None,
                  lessons: Path | None = None, prefix: str = "web", public_url: str | None = None,
-                 at: str | None = None, room: Room | None = None, lang: str | None = None):
+                 at: str | None = None, room: Room | None = None, lang: str | None = None, warm: int = 0,
+                 idle: float | None = None, expire: float | None = None):
         super().__init__(command="celery-tutor", host=host, port=port, title="celery-tutor", public_url=public_url)
         self.engines = engines or [None]
         self.lessons = lessons
@@ -65,6 +58,13 @@ class TutorServer(Server):
         self.live: dict[str, web.WebSocketResponse] = {}  # lab -> the one connection showing it
         self._locks: dict[str, asyncio.Lock] = {}  # lab -> held while it is brought up or down
         self._starting: set[asyncio.Task] = set()  # labs started as their page loads (asyncio keeps weak references)
+        self._reported: dict[str, tuple[float, dict]] = {}  # a remote seat's lab -> when it last reported, and what
+        self._ended: set[str] = set()  # remote seats the teacher ended: their tutors' reports are refused
+        self.warm = warm  # labs kept ready (brought to --at) for the seats to come
+        self._warm_wanted = asyncio.Event()
+        self.idle = idle * 60 if idle else None  # seconds with no one on a seat before its lab is stopped
+        self.expire = expire * 60 if expire else None  # and before the seat is ended
+        self._left: dict[str, float] = {}  # lab -> when its learner was last seen (page, socket); monotonic
 
     # --- access ------------------------------------------------------------------------------------------
 
@@ -81,7 +81,7 @@ class TutorServer(Server):
     async def _teacher(self, request: web.Request) -> dict:
         """The form's fields; refused with 403 and the way in unless the teacher's code came with the request."""
         form = dict(await request.post()) if request.method == "POST" else {}
-        if not _same(request.query.get("code") or form.get("code"), self.room.teacher_code):
+        if not same_code(request.query.get("code") or form.get("code"), self.room.teacher_code):
             raise web.HTTPForbidden(text=pages.how_to_join(teacher=True), content_type="text/html")
         return form
 
@@ -116,21 +116,31 @@ class TutorServer(Server):
 
         # The nodes of the course served: a --lessons course may name others than the shipped one.
         lab = Lab(docker_engine.connect(engine), name=name, nodes=course_nodes(self.lessons or lessons_dir()))
+        if asleep_file(name).exists():
+            from celery_tutor.lab.errors import LabError
+            from celery_tutor.lab.sleep import wake
+
+            try:
+                wake(lab, asleep_file(name))  # as it was: its nodes and what ran in them
+                return
+            except LabError as exc:  # the app finds what is missing and offers the rebuild
+                log.warning("lab %s did not wake whole: %s", name, exc.reason)
+                asleep_file(name).unlink(missing_ok=True)
         fresh = not any(node.state != "absent" for node in lab.status())
         if fresh and self.at and not SavedProgress.for_lab(name).steps:
             self._replay(lab)  # a new lab: made from the nearest checkpoint, or up and replayed
         else:
             lab.up()
 
-    def _replay(self, lab: Lab) -> None:
-        """The steps before --at replayed in a seat's new lab and recorded in its progress, so its app opens there;
-        a replay that fails is logged, and the app offers the rebuild."""
+    def _replay(self, lab: Lab, at: str | None = None) -> str:
+        """The steps before `at` (--at) replayed in a seat's lab made afresh and recorded in its progress, so its
+        app opens there; a replay that fails is logged (the app offers the rebuild) and its reason returned."""
         from celery_tutor.course import load_course
         from celery_tutor.steps.rebuild import rebuild_and_record
         from celery_tutor.steps.runner import StepRunner
         from celery_tutor.steps.selection import select_steps
 
-        replay, chosen = select_steps(load_course(self.lessons), self.at)
+        replay, chosen = select_steps(load_course(self.lessons), at or self.at)
         runner = StepRunner(lab)
         try:
             rebuilt = rebuild_and_record(lab, runner, replay, _Logged(lab.name), SavedProgress.for_lab(lab.name),
@@ -138,7 +148,17 @@ class TutorServer(Server):
         finally:
             runner.close()
         if not rebuilt.ok:
-            log.warning("lab %s was not brought to %s: %s", lab.name, self.at, rebuilt.reason)
+            log.warning("lab %s was not brought to %s: %s", lab.name, at or self.at, rebuilt.reason)
+        return "" if rebuilt.ok else rebuilt.reason
+
+    def _bring(self, seat: Seat, step: str) -> str:
+        """A seat's lab made afresh and brought to `step` (from the nearest checkpoint), its progress put there."""
+        from celery_tutor.course.loader import course_nodes
+        from celery_tutor.paths import lessons_dir
+
+        lab = Lab(docker_engine.connect(seat.engine), name=seat.lab, nodes=course_nodes(self.lessons or lessons_dir()))
+        asleep_file(seat.lab).unlink(missing_ok=True)  # made afresh: nothing to wake
+        return self._replay(lab, step)
 
     def _lab_down(self, name: str, engine: str | None) -> None:
         try:
@@ -149,6 +169,7 @@ class TutorServer(Server):
     async def _seat_up(self, seat: Seat) -> None:
         async with self._lock(seat.lab):
             await asyncio.to_thread(self._lab_up, seat.lab, seat.engine)
+        self._left[seat.lab] = time.monotonic()  # --idle counts from when the lab was there for its learner
 
     def _start_early(self, seat: Seat) -> None:
         """The seat's lab started while its page loads; a failure is logged here, and met again by its websocket."""
@@ -173,13 +194,14 @@ class TutorServer(Server):
         app = await super()._make_app()
         app.add_routes([web.get("/ws/{lab}/{key}", self.handle_seat_websocket),
                         web.get("/room", self.handle_room_page), web.get("/room.json", self.handle_room_json),
+                        web.post("/room/report", self.handle_report),
                         web.post("/room/{action}", self.handle_room_action)])
         return app
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
         """No code: how to join (403). The code: the join form, or with ?seat= the seat's tutor."""
         code = request.query.get("code")
-        if not _same(code, self.room.code):
+        if not same_code(code, self.room.code):
             return web.Response(status=403, text=pages.how_to_join(), content_type="text/html")
         name = request.query.get("seat", "").strip()
         if not name:
@@ -192,8 +214,14 @@ class TutorServer(Server):
             seat, made = self.room.take(name, self.engines[len(self.room.seats) % len(self.engines)])
         except RoomFull:
             return web.Response(status=403, text=pages.room_full(self.room.cap or 0), content_type="text/html")
+        if seat.remote:
+            return web.Response(status=409, text=pages.join(code, "", f"the seat {seat.name!r} is a tutor on its "
+                                                                      "learner's own machine: give another name"),
+                                content_type="text/html")
         if made:
             log.info("seat %r took lab %s", seat.name, seat.lab)
+            self._warm_wanted.set()
+        self._left[seat.lab] = time.monotonic()
         self._start_early(seat)
         websocket_url = self.public_url.replace("http", "ws", 1) + f"/ws/{seat.lab}/{self.seat_key(seat.lab)}"
         context = {"font_size": to_int(request.query.get("fontsize", "16"), 16), "app_websocket_url": websocket_url,
@@ -205,51 +233,96 @@ class TutorServer(Server):
 
     async def handle_room_page(self, request: web.Request) -> web.Response:
         await self._teacher(request)
-        rows = seat_rows(self.room, set(self.live))
+        rows = seat_rows(self.room, self._connected())
         return web.Response(text=pages.teacher(rows, self.room.teacher_code, self.learners_url()),
                             content_type="text/html")
 
     async def handle_room_json(self, request: web.Request) -> web.Response:
         await self._teacher(request)
-        return web.json_response({"seats": seat_rows(self.room, set(self.live))})
+        return web.json_response({"seats": seat_rows(self.room, self._connected())})
 
     async def handle_room_action(self, request: web.Request) -> web.Response:
-        """reset (a seat's lab made afresh, its progress kept), end (the seat, its lab and progress gone), say."""
+        """reset (a seat's lab made afresh, its progress kept), bring (a seat, or every seat, to a step), end (the
+        seat, its lab and progress gone), say (a line to every learner)."""
         form = await self._teacher(request)
         action = request.match_info["action"]
         if action == "say":
-            text = " ".join(str(form.get("text", "")).split())[:200]
+            text = teacher_line.tidy(form.get("text", ""))
             if not text:
                 raise web.HTTPBadRequest(text="say needs a text: a line for every learner")
+            at = time.time()
             for seat in self.room.seats.values():
-                message_file(seat.lab).write_text(json.dumps({"text": text, "at": time.time()}, ensure_ascii=False),
-                                                  encoding="utf-8")
+                teacher_line.say(seat.lab, text, at)
             done = {"said": text, "seats": len(self.room.seats)}
+        elif action == "bring":
+            step = self._step_of(str(form.get("step", "")).strip())
+            every = str(form.get("seat", "")).strip() in ("", "*")
+            seats = [seat for seat in self.room.seats.values() if not seat.remote] if every else \
+                [self._seat_of(form)]
+            if not every and seats[0].remote:
+                raise web.HTTPConflict(text=f"{seats[0].name}'s lab is on their own machine: "
+                                            f"`celery-tutor start --at {step}` there brings it")
+            done = {"brought": [seat.name for seat in seats], "step": step, "failed": {}}
+            for seat in seats:  # one after another: thirty restores at once would starve the engine
+                await self._disconnect(seat.lab, f"the teacher brings your seat to {step}: reload the page")
+                async with self._lock(seat.lab):
+                    why = await asyncio.to_thread(self._bring, seat, step)
+                if why:
+                    done["failed"][seat.name] = why
         elif action in ("reset", "end"):
-            seat = self.room.seat(str(form.get("seat", "")))
-            if seat is None:
-                raise web.HTTPNotFound(text=f"no seat {form.get('seat', '')!r} in this room")
-            await self._disconnect(seat.lab, f"the teacher chose to {action} your seat")
-            async with self._lock(seat.lab):
-                await asyncio.to_thread(self._lab_down, seat.lab, seat.engine)
+            seat = self._seat_of(form)
+            if seat.remote and action == "reset":
+                raise web.HTTPConflict(text=f"{seat.name}'s lab is on their own machine: `celery-tutor lab reset` "
+                                            "there resets it")
             if action == "end":
-                self.room.remove(seat.name)
-                for path in (SavedProgress.for_lab(seat.lab).path, message_file(seat.lab)):
-                    path.unlink(missing_ok=True)
+                if self._reported.pop(seat.lab, None) is not None:
+                    self._ended.add(Room.key(seat.name))
+                await self._end_seat(seat)
+            else:
+                await self._disconnect(seat.lab, "the teacher chose to reset your seat")
+                async with self._lock(seat.lab):
+                    await asyncio.to_thread(self._lab_down, seat.lab, seat.engine)
+                asleep_file(seat.lab).unlink(missing_ok=True)  # the lab is made afresh: nothing to wake
             done = {action: seat.name, "lab": seat.lab}
         else:
-            raise web.HTTPNotFound(text=f"no action {action!r}: reset, end or say")
+            raise web.HTTPNotFound(text=f"no action {action!r}: reset, bring, end or say")
         if "json" in request.headers.get("Accept", ""):
             return web.json_response(done)
         raise web.HTTPSeeOther(f"/room?{urlencode({'code': self.room.teacher_code})}")
+
+    def _seat_of(self, form: dict) -> Seat:
+        seat = self.room.seat(str(form.get("seat", "")))
+        if seat is None:
+            raise web.HTTPNotFound(text=f"no seat {form.get('seat', '')!r} in this room")
+        return seat
+
+    def _step_of(self, given: str) -> str:
+        """The step a teacher names (a step id, a lesson id or a section number), as its full id; 400 if none."""
+        from celery_tutor.course import load_course
+        from celery_tutor.steps.selection import SelectionError, select_steps
+
+        if not given:
+            raise web.HTTPBadRequest(text="bring needs a step: a step id (worker-start/start), a lesson id or a "
+                                          "section number")
+        try:
+            return select_steps(load_course(self.lessons), given)[1][0].full_id
+        except (SelectionError, IndexError) as exc:
+            raise web.HTTPBadRequest(text=f"no step {given!r} in the course: a step id (worker-start/start), a "
+                                          f"lesson id or a section number ({exc})") from None
 
     # --- the server's life -------------------------------------------------------------------------------
 
     async def on_startup(self, app: web.Application) -> None:
         self.room.save()  # the codes kept from now on: a restarted serve prints the same links
+        if self.idle or self.expire:
+            self._tending = asyncio.get_running_loop().create_task(self._tend_idle())
+        if self.warm or self.room.pool:
+            self._warm_wanted.set()
+            self._warmer = asyncio.get_running_loop().create_task(self._keep_warm())
         where = ", ".join(engine or "the local engine" for engine in self.engines)
         seats = f", {len(self.room.seats)} seat(s) kept from before" if self.room.seats else ""
         cap = f" (at most {self.room.cap} seats)" if self.room.cap else ""
+        cap += f", {self.warm} lab(s) kept ready" if self.warm else ""
         self.console.print(f"celery-tutor on {self.public_url}: a lab per seat{cap}, on {where}{seats}",
                            highlight=False)
         self.console.print(f"learners:  {self.learners_url()}", highlight=False, soft_wrap=True)
@@ -269,7 +342,7 @@ class TutorServer(Server):
         a second tab on the same seat takes over from the first (two apps would overwrite each other's progress)."""
         lab = request.match_info["lab"]
         seat = self.room.by_lab(lab)
-        if seat is None or not _same(request.match_info["key"], self.seat_key(lab)):
+        if seat is None or not same_code(request.match_info["key"], self.seat_key(lab)):
             return web.Response(status=403, text=pages.how_to_join(), content_type="text/html")
         websocket = web.WebSocketResponse(heartbeat=15)
         width = to_int(request.query.get("width", "80"), 80)
@@ -298,4 +371,5 @@ class TutorServer(Server):
                 await app_service.stop()
             if self.live.get(lab) is websocket:
                 del self.live[lab]
+                self._left[lab] = time.monotonic()
         return websocket

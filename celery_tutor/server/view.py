@@ -23,5 +23,5 @@ def seat_rows(room: Room, connected: set[str]) -> list[dict]:
                      "failures": failures, "hints": sum(record.hints for record in records.values()),
                      "solutions": sum(1 for record in records.values() if record.revealed),
                      "seconds_on_step": round(seconds, 1), "connected": seat.lab in connected,
-                     "stuck": failures >= STUCK_FAILURES or seconds >= STUCK_SECONDS})
+                     "stuck": failures >= STUCK_FAILURES or seconds >= STUCK_SECONDS, "remote": seat.remote})
     return rows

@@ -82,3 +82,30 @@ def test_the_panes_of_a_lab_log_to_files_of_their_own(sources):
 def test_a_session_s_pane_and_a_node_s_pane_log_to_different_files():
     assert (log_name("celery-1"), log_name("celery-1/python"), log_name("celery-1/worker")) == (
         "celery-1.log", "celery-1.python.log", "celery-1.worker.log")
+
+
+def test_a_tutor_opened_again_finds_the_end_of_each_panes_log_in_front_and_logs_it_once(tmp_path):
+    first = OutputBuffer(tmp_path, keep_lines=100)
+    first.write("celery-1", "".join(f"line {n}\n" for n in range(1000)))
+    first.write("celery-1/shell", "\x1b[1m$\x1b[0m ls\ntasks.py\n")
+    first.drain()
+    first.close()
+
+    again = OutputBuffer(tmp_path, keep_lines=100)
+    assert again.restore(["celery-1", "celery-1/shell", "celery-2"], lines=50) == 2  # celery-2 never wrote
+    again.write("celery-1", "after the reload\n")
+    batches = again.drain()
+    lines = batches["celery-1"].text.splitlines()
+    assert lines[0] == "\x1b[2m── earlier output, from celery-1.log ──\x1b[0m"
+    assert lines[1:] == [f"line {n}" for n in range(950, 1000)] + ["after the reload"]
+    assert "tasks.py" in batches["celery-1/shell"].text
+    again.close()
+    logged = (tmp_path / "celery-1.log").read_text()
+    assert logged.count("line 999\n") == 1 and logged.endswith("line 999\nafter the reload\n")  # not logged twice
+
+
+def test_restoring_reads_only_the_end_of_a_huge_log(tmp_path):
+    (tmp_path / "celery-1.log").write_bytes(b"x" * (5 << 20) + b"\nthe last line\n")
+    buffer = OutputBuffer(tmp_path)
+    buffer.restore(["celery-1"])
+    assert buffer.drain()["celery-1"].text.splitlines()[1:] == ["the last line"]  # the cut first line left out

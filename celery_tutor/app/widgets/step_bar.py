@@ -21,6 +21,8 @@ class StepBar(Static):
         self._timer: Timer | None = None
         self._deadline = 0.0
         self._waiting: tuple[int, int, str] | None = None
+        self._text = Text()
+        self.teacher = ""  # the teacher's last line, kept under whatever the step's state says
         self.state = "todo"
 
     def _set(self, state: str, text: Text) -> None:
@@ -31,7 +33,18 @@ class StepBar(Static):
         self.set_class(state == "passed", "-passed")
         self.set_class(state in ("failed", "run-failed"), "-failed")
         self.set_class(state in ("running", "checking", "waiting", "rebuilding"), "-busy")
+        self._draw(text)
+
+    def _draw(self, text: Text) -> None:
+        self._text = text
+        if self.teacher:
+            text = Text.assemble(text, "\n", (_("Teacher: "), "bold magenta"), (self.teacher, "magenta"))
         self.update(text)
+
+    def show_teacher(self, line: str) -> None:
+        """The room's teacher said a line to every learner: it stays under the step's state until the next one."""
+        self.teacher = line
+        self._draw(self._text)
 
     def show_todo(self, position: str, passed: bool, runnable: bool) -> None:
         if passed:
@@ -70,7 +83,7 @@ class StepBar(Static):
 
     def _tick(self) -> None:
         if self.state == "waiting":
-            self.update(self._waiting_text())
+            self._draw(self._waiting_text())
 
     def show_result(self, passed: bool, reason: str, failures: int = 0, hints_left: bool = True,
                     last: bool = False) -> None:

@@ -1,0 +1,39 @@
+"""The room's own file (server/room.py, plain Python): seats, the warm pool's labs, and a room read back whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from celery_tutor.server.room import Room, RoomFull
+
+
+def test_a_seat_takes_a_ready_lab_of_the_pool_first_and_a_lab_being_made_is_never_given(tmp_path):
+    room = Room.open(tmp_path / "room.json", cap=3)
+    making = room.making(engine="tcp://engine-2:2375")
+    assert room.new_lab() != making  # its name is taken while it is made
+    ada, _ = room.take("Ada")
+    assert ada.lab not in (making,) and ada.lab.endswith("-ada")  # not ready yet: a lab of her own
+
+    room.made(making, ok=True)
+    bob, made = room.take("Bob")
+    assert made and (bob.lab, bob.engine) == (making, "tcp://engine-2:2375") and room.pool == []
+    remote, _ = room.take("Kim", remote=True)
+    assert remote.remote and remote.lab not in (ada.lab, bob.lab)
+    with pytest.raises(RoomFull):
+        room.take("Eve")
+
+    again = Room.open(tmp_path / "room.json")  # a serve started again reads the same room
+    assert {seat.name: seat.lab for seat in again.seats.values()} == {"Ada": ada.lab, "Bob": bob.lab,
+                                                                     "Kim": remote.lab}
+    assert again.seat("kim").remote
+
+
+def test_a_lab_left_half_made_is_in_the_room_file_to_be_removed_and_a_failed_one_leaves_the_pool(tmp_path):
+    room = Room.open(tmp_path / "room.json")
+    half, failed = room.making(None), room.making(None)
+    room.made(failed, ok=False)
+    again = Room.open(tmp_path / "room.json")
+    assert again.pool == [{"lab": half, "engine": None, "ready": False}]
+    assert again.labs() == [(half, None)]  # `room end` removes it with the seats' labs
+    seat, _ = again.take("Ada")
+    assert seat.lab != half  # never a lab that was not made whole
