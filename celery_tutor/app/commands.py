@@ -19,6 +19,8 @@ def main_screen_commands(app, main) -> Iterable[SystemCommand]:
     yield SystemCommand("Do it for me", "Let the tutor do the step and check it (d)", main.action_do_it)
     yield SystemCommand("Type a command", "Focus the command line (/)", main.action_command_line)
     yield SystemCommand("Edit tasks.py", "Edit the notes' tasks.py and write it into the node (e)", main.action_edit)
+    yield SystemCommand("Show or hide the lab map", "Nodes, queues and their leaders, HAProxy, workers, live (l)",
+                        main.action_lab_map)
     yield SystemCommand("Show or hide the outline", "The course's outline, folded on a narrow screen (o)",
                         main.action_outline)
     for node in app.course.nodes:

@@ -46,6 +46,8 @@ class LabOwner:
         self.base_offered = False  # the banner offers to make the missing base image (m)
         self._follows: dict[str, threading.Event] = {}  # source -> its stop; UI thread only
         self._probing = False
+        self._mapping = False  # a read of the lab's map is under way
+        self.map_reads = 0  # reads of the map started: the map is read only while it is shown
         self._rebuild_cancel: threading.Event | None = None
         self._closing = threading.Event()  # read by the threads: quit what the app no longer needs
 
@@ -171,6 +173,33 @@ class LabOwner:
 
     def probe_ended(self) -> None:
         self._probing = False
+
+    # --- the map of the lab, read while it is shown ------------------------------------------------------
+
+    def read_map(self, previous) -> bool:
+        """Start a read of the map (`previous`, the map on show, tells it which broker answered last); False if
+        one is under way already or there is no lab."""
+        if self.lab is None or self._mapping or self._closing.is_set():
+            return False
+        self._mapping = True
+        self.map_reads += 1
+        self._start(functools.partial(self._read_map, self.lab, previous), "map")
+        return True
+
+    def _read_map(self, lab, previous) -> None:
+        lab_map, problem = None, ""
+        try:
+            from celery_tutor.lab import lab_map as map_module  # here: docker-py is not the first frame's
+
+            lab_map = map_module.read_map(lab, previous)
+        except Exception as exc:  # read_map shows what does not answer; this is for what it did not foresee
+            self.on_error(exc, "reading the map of the lab")
+            problem = f"the map could not be read ({type(exc).__name__}; see the log)"
+        finally:
+            self._post(msg.MapRead(lab_map, problem))
+
+    def map_read(self) -> None:
+        self._mapping = False
 
     # --- background jobs: their log followed into a pane of its own ---------------------------------------
 

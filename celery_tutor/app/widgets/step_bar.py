@@ -32,15 +32,18 @@ class StepBar(Static):
         self.set_class(state in ("running", "checking", "waiting", "rebuilding"), "-busy")
         self.update(text)
 
-    def show_todo(self, position: str, passed: bool, runnable: bool) -> None:
+    def show_todo(self, position: str, passed: bool, runnable: bool, offers_map: bool = False) -> None:
+        """`offers_map`: the lesson's section says the live map of the lab helps here (course.yaml's map: true)."""
+        lab_map = ((" · ", "dim"), ("l", "bold"), " the lab map") if offers_map else ()
         if passed:
             self._set("passed", Text.assemble(("✓ ", "bold green"), f"{position} passed. ",
-                                              ("n", "bold"), " goes on; ", ("c", "bold"), " checks it again."))
+                                              ("n", "bold"), " goes on; ", ("c", "bold"), " checks it again.",
+                                              *lab_map))
             return
         text = Text.assemble(f"{position}", (" · ", "dim"), *((("r", "bold"), " runs it", (" · ", "dim"))
                                                                  if runnable else ()),
                              ("/", "bold"), " type it yourself", (" · ", "dim"), ("c", "bold"), " checks it",
-                             (" · ", "dim"), ("h", "bold"), " hint")
+                             (" · ", "dim"), ("h", "bold"), " hint", *lab_map)
         self._set("todo", text)
 
     def show_running(self, what: str) -> None:
