@@ -151,7 +151,7 @@ class TutorApp(App):
     def key_table(self) -> list[tuple[str, str]]:
         keys = [(self.get_key_display(b), b.tooltip or b.description) for b in MainScreen.BINDINGS if b.show]
         keys += [("b", "Rebuild the lab to this step, replaying the earlier steps"),
-                 ("l", "The lab map: nodes, queues and their leaders, HAProxy, workers, live; l again hides it"),
+                 ("l", "The live map of the lab (nodes, queues, HAProxy); l again hides it"),
                  ("[  ]", "The previous / next output tab"),
                  ("end", "Follow the end of an output pane again, after scrolling up"),
                  ("esc", "Leave the command line: the keys above work again"),

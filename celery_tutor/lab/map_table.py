@@ -74,7 +74,8 @@ def _queues(lab_map: LabMap, compact: bool) -> RenderableType:
         return Text("queues: none yet" if answered else "queues: no broker to ask", style="dim")
     table = _table("queue", "type", "leader", "members" if compact else "members (online green)", "ready", "unacked",
                    "consumers" if compact else "consumers (served by)", title="queues", compact=compact,
-                   caption=f"and {hidden} queue(s) Celery made for itself (events, remote control, delayed delivery)"
+                   caption=(f"and {hidden} queue(s) Celery made for itself" + ("" if compact else
+                                                                            " (events, remote control, delayed delivery)"))
                    if hidden else None, caption_justify="left")
     for queue in shown:
         leader_up = queue.leader in queue.online

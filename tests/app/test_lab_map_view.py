@@ -16,24 +16,9 @@ from rich.console import Console
 from celery_tutor.app.screens import main_map
 from celery_tutor.course import load_course
 from celery_tutor.lab import lab_map as lab_map_module
-from celery_tutor.lab.map_model import HAProxyServer, LabMap, NodeView, QueueView, WorkerView
+from celery_tutor.lab.map_model import LabMap
 
-from .tutor_helpers import bar, fake_app, settle, wait_for
-
-NODES = ["celery-1", "celery-2", "celery-3"]
-
-
-def end_of_course_map(taken_at: float = 0.0) -> LabMap:
-    """The lab at the failover drill: celery-3 stopped, the quorum queue on two of its three members."""
-    return LabMap("snap", taken_at=taken_at, seconds=1.4, nodes=[
-        NodeView("celery-1", "running", "up", "disc", NODES, True, connections=1),
-        NodeView("celery-2", "running", "up", "disc", NODES, True, connections=2),
-        NodeView("celery-3", "exited", "down", "disc", NODES, False)],
-        queues=[QueueView("cluster", "quorum", "celery-1", NODES, ["celery-1", "celery-2"], 5, 1, 4, 1,
-                          consumer_nodes=["celery-2"]),
-                QueueView("celeryev.1234", "classic", "celery-1", ["celery-1"], ["celery-1"], 0, 1, 0, 0)],
-        haproxy=[HAProxyServer(n, "DOWN" if n == "celery-3" else "UP", "celery-1", "rabbitmq", 0) for n in NODES],
-        workers=[WorkerView("celery-2", "celery@celery-2", ["cluster"], True)])
+from .tutor_helpers import bar, end_of_course_map, fake_app, settle, wait_for
 
 
 class Reads:

@@ -27,6 +27,8 @@ class LabMapView(VerticalScroll, can_focus=True):
         self.problem = ""  # why the last read gave no map
         self.late = 0.0  # seconds the read under way has taken, once past LATE_SECONDS
         self._drawing = Static(self._text(), id="map-drawing")
+        self.border_title = "lab map"
+        self.border_subtitle = f"read every {every:g} s while shown · l hides it"
 
     def compose(self):
         yield self._drawing
@@ -44,8 +46,6 @@ class LabMapView(VerticalScroll, can_focus=True):
             self._drawing.update(self._text())
 
     def _text(self) -> Group:
-        head = Text.assemble(("the lab map", "bold"), f" · read every {self.every:g} s while shown · ", ("l", "bold"),
-                             " hides it", style="dim")
         notes = []
         if self.problem:
             notes.append(Text(f"⚠ {self.problem}" + (f"; below, the map read at "
@@ -55,4 +55,4 @@ class LabMapView(VerticalScroll, can_focus=True):
             notes.append(Text(f"⋯ the lab has not answered for {self.late:.0f} s: below, the map as it was",
                               style="yellow"))
         body = render(self.lab_map, compact=True) if self.lab_map else Text("reading the lab…", style="dim")
-        return Group(head, *notes, body)
+        return Group(*notes, body)
