@@ -1,5 +1,6 @@
-"""The lab map's probe: CPU seconds per minute at a steady refresh, and how soon the map shows an event, as ratios
-against baselines measured in the same run (absolute numbers drift on a shared machine).
+"""The lab map's probe: CPU seconds per minute at a steady refresh, in the tutor with the map shown and hidden, and
+how soon the map shows an event, as ratios against baselines measured in the same run (absolute numbers drift on a
+shared machine).
 
     python3 bench/map_bench.py [--lab NAME] [--seconds 30] [--refresh 2]
 
@@ -186,6 +187,47 @@ def freshness(lab: Lab, refresh: float) -> list[tuple[str, float | None]]:
     return rows
 
 
+def tutor(lab: Lab, meter: Meter, seconds: float) -> list[tuple[str, tuple[float, float, float], int]]:
+    """The tutor itself over the lab (headless, Textual's test driver): CPU per minute with the map hidden (the
+    status bar's probe every 5 s, as always), then shown (l: read every 2 s), then hidden again; and its reads."""
+    import asyncio
+    import tempfile
+
+    from celery_tutor.app import make_app
+    from celery_tutor.app.progress import ProgressView
+    from celery_tutor.course import load_course
+
+    rows = []
+
+    async def scenario(logs: str) -> None:
+        app = make_app(load_course(), lambda: lab, lab_name=lab.name, progress=ProgressView(), log_dir=Path(logs))
+        async with app.run_test(size=(140, 44)) as pilot:
+            while app.lab_owner.lab is None:
+                await pilot.pause(0.2)
+
+            async def window(label: str) -> None:
+                reads = app.lab_owner.map_reads
+                before, started = await asyncio.to_thread(meter.read), time.monotonic()
+                await pilot.pause(seconds)
+                after = await asyncio.to_thread(meter.read)
+                minutes = (time.monotonic() - started) / 60
+                rows.append((label, tuple((a - b) / minutes for a, b in zip(after, before)),
+                             round((app.lab_owner.map_reads - reads) / minutes)))
+
+            await window("tutor, map hidden")
+            await pilot.press("l")
+            await window("tutor, map shown (l)")
+            await pilot.press("l")
+            while app.lab_owner._mapping:  # the read under way when it was hidden
+                await pilot.pause(0.2)
+            await window("tutor, map hidden again")
+            app.shut_down()
+
+    with tempfile.TemporaryDirectory() as logs:
+        asyncio.run(scenario(logs))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lab", help="use this lab as it is (default: replay the course on a new one)")
@@ -230,6 +272,16 @@ def main() -> None:
                         "-" if is_idle else f"{total / above['exec true, once per node']:.1f}",
                         "-" if is_idle else f"{total / above['rabbitmqctl status, once']:.2f}")
         console.print(cpu)
+        in_tutor = Table("the tutor, for %g s each" % args.seconds, "map reads per minute", "lab containers",
+                         "engine (shared)", "this process", "total above idle", "vs map hidden",
+                         title="CPU seconds per minute in the tutor (above idle): the map costs only while shown")
+        windows = tutor(lab, meter, args.seconds)
+        hidden = sum(max(0.0, v - b) for v, b in zip(windows[0][1], idle)) or 1e-9
+        for label, per_minute, reads in windows:
+            values = tuple(max(0.0, v - b) for v, b in zip(per_minute, idle))
+            in_tutor.add_row(label, str(reads), *(f"{v:.2f}" for v in values), f"{sum(values):.2f}",
+                             f"{sum(values) / hidden:.1f}")
+        console.print(in_tutor)
         status_wall = measured["rabbitmqctl status, once"][1]
         fresh = Table("event", "seconds until the map shows it", "vs the refresh", "vs one rabbitmqctl status",
                       title=f"freshness, map refreshed every {args.refresh:g} s")

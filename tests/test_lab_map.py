@@ -203,6 +203,55 @@ def test_the_leader_s_broker_crashes_and_the_map_follows(whole_course):
 
 
 @pytest.mark.lab
+def test_the_tutor_s_map_during_the_failover_drill(whole_course, tmp_path):
+    """The drill as the learner watches it in the tutor (l): the quorum queue's leader loses its broker; the map
+    shows the broker down, the leader moved and HAProxy's DOWN, then all three back."""
+    import asyncio
+
+    from celery_tutor.app import make_app
+    from celery_tutor.app.progress import ProgressView
+    from celery_tutor.course import load_course
+    from tests.app.tutor_helpers import SIZE, wait_for
+
+    app = make_app(load_course(), lambda: whole_course, lab_name=whole_course.name, progress=ProgressView(),
+                   log_dir=tmp_path / "log", status_interval=0, crash_on_error=True)
+
+    def shown():
+        view = app.main.map_view
+        return view.lab_map if view is not None and view.lab_map is not None else LabMap("none")
+
+    def holds(check):
+        """A condition on the map on show; False while a part it names is not on it (yet)."""
+        try:
+            return bool(check())
+        except (AttributeError, TypeError, KeyError):
+            return False
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.lab_owner.lab is not None, 60, "the lab connected")
+            await pilot.press("l")
+            await wait_for(pilot, lambda: holds(lambda: len(shown().queue("cluster").online) == 3
+                                                and len(shown().haproxy) == 3), 60, "the whole cluster on the map")
+            leader = shown().queue("cluster").leader
+            whole_course.node(leader).exec("pkill -9 -x beam.smp")
+            try:
+                await wait_for(pilot, lambda: holds(lambda: shown().node(leader).rabbitmq == "down"
+                                                    and shown().queue("cluster").leader != leader
+                                                    and {s.server: s.status for s in shown().haproxy}[leader] == "DOWN"),
+                               60, f"the map to show {leader} down, the leader moved, HAProxy's DOWN")
+                assert app.is_running and app.main.map_shown
+            finally:
+                whole_course.node(leader).exec("rabbitmq-server -detached; until rabbitmq-diagnostics -q ping "
+                                               ">/dev/null 2>&1; do sleep 1; done", timeout=120)
+            await wait_for(pilot, lambda: holds(lambda: len(shown().queue("cluster").online) == 3
+                                                and all(s.status == "UP" for s in shown().haproxy)),
+                           90, "the cluster healed on the map")
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.lab
 def test_a_stopped_node_is_down_on_the_map_and_in_haproxy(whole_course):
     whole_course.stop_node("celery-3")
     lab_map = _until(whole_course, lambda m: {s.server: s.status for s in m.haproxy}.get("celery-3") == "DOWN", 60)
