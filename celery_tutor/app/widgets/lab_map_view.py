@@ -23,7 +23,7 @@ class LabMapView(VerticalScroll, can_focus=True):
     def __init__(self, every: float, **kwargs):
         super().__init__(**kwargs)
         self.every = every  # seconds between two reads while the map is shown
-        self.lab_map: LabMap | None = None  # the map on show, the `previous` of the next read
+        self.lab_map: LabMap | None = None  # the map on show (the screen keeps the last one for the next read)
         self.problem = ""  # why the last read gave no map
         self.late = 0.0  # seconds the read under way has taken, once past LATE_SECONDS
         self._drawing = Static(self._text(), id="map-drawing")
