@@ -222,7 +222,7 @@ def tutor(lab: Lab, meter: Meter, seconds: float) -> list[tuple[str, tuple[float
             await pilot.press("l")
             await window("tutor, map shown (l)")
             await pilot.press("l")
-            while app.lab_owner._mapping:  # the read under way when it was hidden
+            while app.lab_owner.reading_map:  # the read under way when it was hidden
                 await pilot.pause(0.2)
             await window("tutor, map hidden again")
             app.shut_down()

@@ -201,6 +201,10 @@ class LabOwner:
     def map_read(self) -> None:
         self._mapping = False
 
+    @property
+    def reading_map(self) -> bool:
+        return self._mapping
+
     # --- background jobs: their log followed into a pane of its own ---------------------------------------
 
     def follow(self, node: str, name: str, log: str = "") -> str | None:

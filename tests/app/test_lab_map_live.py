@@ -71,7 +71,7 @@ def test_the_map_follows_the_broker_stopped_and_started(lab_after_two, course, t
             # Hidden, it is read no more (a read under way when it was hidden ends first).
             await pilot.press("l")
             await wait_for(pilot, lambda: app.main.map_view is None, 5, "the map closed")
-            await wait_for(pilot, lambda: not app.lab_owner._mapping, 30, "the last read to end")
+            await wait_for(pilot, lambda: not app.lab_owner.reading_map, 30, "the last read to end")
             reads = app.lab_owner.map_reads
             await pilot.pause(6.0)  # three refresh periods
             assert app.lab_owner.map_reads == reads
