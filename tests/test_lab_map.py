@@ -76,6 +76,24 @@ def test_the_drawing_shows_a_down_node_its_reason_and_a_down_server():
     assert "DOWN" in text and "celery@celery-2" in text
 
 
+def test_an_engine_that_does_not_answer_leaves_the_map_unknown_not_frozen(monkeypatch):
+    """The engine's client waits minutes (its timeout is meant for builds): the map gives up on it in seconds."""
+    import celery_tutor.lab.lab_map as lab_map_module
+
+    class Stuck:
+        name, node_names = "stuck", tuple(NODES)
+
+        def status(self):
+            time.sleep(30)
+
+    monkeypatch.setattr(lab_map_module, "ENGINE_SECONDS", 0.5)
+    started = time.monotonic()
+    lab_map = read_map(Stuck())
+    assert time.monotonic() - started < 5
+    assert [(n.container, n.rabbitmq, n.problem) for n in lab_map.nodes] == [
+        ("unknown", "unknown", "the Docker engine did not answer within 0.5 s")] * 3
+
+
 # --- on the engine --------------------------------------------------------------------------------------------
 
 @pytest.mark.lab
@@ -227,26 +245,35 @@ def test_the_tutor_s_map_during_the_failover_drill(whole_course, tmp_path):
         except (AttributeError, TypeError, KeyError):
             return False
 
+    async def until(pilot, check, seconds: float, what: str) -> None:
+        """wait_for on the map on show; a timeout says what the map showed then, and how the reads went."""
+        try:
+            await wait_for(pilot, lambda: holds(check), seconds, what)
+        except AssertionError as exc:
+            view = app.main.map_view
+            raise AssertionError(f"{exc}; {app.lab_owner.map_reads} reads, one under way: "
+                                 f"{app.lab_owner.reading_map}, problem: {view and view.problem!r}; the map on show:\n"
+                                 f"{_text(shown())}") from None
+
     async def scenario():
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.lab_owner.lab is not None, 60, "the lab connected")
             await pilot.press("l")
-            await wait_for(pilot, lambda: holds(lambda: len(shown().queue("cluster").online) == 3
-                                                and len(shown().haproxy) == 3), 60, "the whole cluster on the map")
+            await until(pilot, lambda: len(shown().queue("cluster").online) == 3 and len(shown().haproxy) == 3, 60,
+                        "the whole cluster on the map")
             leader = shown().queue("cluster").leader
             whole_course.node(leader).exec("pkill -9 -x beam.smp")
             try:
-                await wait_for(pilot, lambda: holds(lambda: shown().node(leader).rabbitmq == "down"
-                                                    and shown().queue("cluster").leader != leader
-                                                    and {s.server: s.status for s in shown().haproxy}[leader] == "DOWN"),
-                               60, f"the map to show {leader} down, the leader moved, HAProxy's DOWN")
+                await until(pilot, lambda: shown().node(leader).rabbitmq == "down"
+                            and shown().queue("cluster").leader != leader
+                            and {s.server: s.status for s in shown().haproxy}[leader] == "DOWN",
+                            90, f"the map to show {leader} down, the leader moved, HAProxy's DOWN")
                 assert app.is_running and app.main.map_shown
             finally:
                 whole_course.node(leader).exec("rabbitmq-server -detached; until rabbitmq-diagnostics -q ping "
                                                ">/dev/null 2>&1; do sleep 1; done", timeout=120)
-            await wait_for(pilot, lambda: holds(lambda: len(shown().queue("cluster").online) == 3
-                                                and all(s.status == "UP" for s in shown().haproxy)),
-                           90, "the cluster healed on the map")
+            await until(pilot, lambda: len(shown().queue("cluster").online) == 3
+                        and all(s.status == "UP" for s in shown().haproxy), 90, "the cluster healed on the map")
 
     asyncio.run(scenario())
 
