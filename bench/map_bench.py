@@ -1,5 +1,6 @@
-"""The lab map's probe: CPU seconds per minute at a steady refresh, and how soon the map shows an event, as ratios
-against baselines measured in the same run (absolute numbers drift on a shared machine).
+"""The lab map's probe: CPU seconds per minute at a steady refresh, in the tutor with the map shown and hidden, and
+how soon the map shows an event, as ratios against baselines measured in the same run (absolute numbers drift on a
+shared machine).
 
     python3 bench/map_bench.py [--lab NAME] [--seconds 30] [--refresh 2]
 
@@ -139,12 +140,14 @@ def _start_broker(lab: Lab, node: str) -> None:
                         "do sleep 1; done; rabbitmqctl -q await_startup", timeout=180)
 
 
-def _wait_whole(lab: Lab, seconds: float = 90) -> None:
+def _wait_whole(lab: Lab, brokers: set[str], seconds: float = 90) -> None:
+    """Until the brokers that were up at the start are up again (the cluster's queue whole, HAProxy all UP)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         lab_map = read_map(lab)
         cluster = lab_map.queue("cluster")
-        if all(n.rabbitmq == "up" for n in lab_map.nodes) and (cluster is None or len(cluster.online) == 3) \
+        if all(n.rabbitmq == "up" for n in lab_map.nodes if n.name in brokers) \
+                and (cluster is None or len(cluster.online) == 3) \
                 and all(status == "UP" for status in _servers(lab_map).values()):
             return
         time.sleep(1)
@@ -153,6 +156,7 @@ def _wait_whole(lab: Lab, seconds: float = 90) -> None:
 def freshness(lab: Lab, refresh: float) -> list[tuple[str, float | None]]:
     rows: list[tuple[str, float | None]] = []
     start = read_map(lab)
+    brokers = {node.name for node in start.nodes if node.rabbitmq == "up"}
     cluster = start.queue("cluster")
     victim = cluster.leader if cluster else next(n.name for n in start.nodes if n.rabbitmq == "up")
     watcher = Watcher(lab, refresh)
@@ -169,7 +173,7 @@ def freshness(lab: Lab, refresh: float) -> list[tuple[str, float | None]]:
             rows.append(("... and HAProxy's DOWN (HAProxy's own checks: 3 failures 2 s apart)",
                          watcher.first(event, lambda m: _servers(m).get(victim) == "DOWN")))
         _start_broker(lab, victim)
-        _wait_whole(lab)
+        _wait_whole(lab, brokers)
         stopped = "celery-3"
         lab.stop_node(stopped)  # docker stop: bash ignores SIGTERM, so 3 s pass before the kill
         event = time.monotonic()
@@ -179,10 +183,52 @@ def freshness(lab: Lab, refresh: float) -> list[tuple[str, float | None]]:
             rows.append(("... and HAProxy's DOWN (a silent address: each check waits its 2 s connect timeout)",
                          watcher.first(event, lambda m: _servers(m).get(stopped) == "DOWN")))
         lab.start_node(stopped)
-        _start_broker(lab, stopped)
-        _wait_whole(lab)
+        if stopped in brokers:  # before 四, celery-3 has no broker to start
+            _start_broker(lab, stopped)
+        _wait_whole(lab, brokers)
     finally:
         watcher.close()
+    return rows
+
+
+def tutor(lab: Lab, meter: Meter, seconds: float) -> list[tuple[str, tuple[float, float, float], int]]:
+    """The tutor itself over the lab (headless, Textual's test driver): CPU per minute with the map hidden (the
+    status bar's probe every 5 s, as always), then shown (l: read every 2 s), then hidden again; and its reads."""
+    import asyncio
+    import tempfile
+
+    from celery_tutor.app import make_app
+    from celery_tutor.app.progress import ProgressView
+    from celery_tutor.course import load_course
+
+    rows = []
+
+    async def scenario(logs: str) -> None:
+        app = make_app(load_course(), lambda: lab, lab_name=lab.name, progress=ProgressView(), log_dir=Path(logs))
+        async with app.run_test(size=(140, 44)) as pilot:
+            while app.lab_owner.lab is None:
+                await pilot.pause(0.2)
+
+            async def window(label: str) -> None:
+                reads = app.lab_owner.map_reads
+                before, started = await asyncio.to_thread(meter.read), time.monotonic()
+                await pilot.pause(seconds)
+                after = await asyncio.to_thread(meter.read)
+                minutes = (time.monotonic() - started) / 60
+                rows.append((label, tuple((a - b) / minutes for a, b in zip(after, before)),
+                             round((app.lab_owner.map_reads - reads) / minutes)))
+
+            await window("tutor, map hidden")
+            await pilot.press("l")
+            await window("tutor, map shown (l)")
+            await pilot.press("l")
+            while app.lab_owner.reading_map:  # the read under way when it was hidden
+                await pilot.pause(0.2)
+            await window("tutor, map hidden again")
+            app.shut_down()
+
+    with tempfile.TemporaryDirectory() as logs:
+        asyncio.run(scenario(logs))
     return rows
 
 
@@ -230,6 +276,16 @@ def main() -> None:
                         "-" if is_idle else f"{total / above['exec true, once per node']:.1f}",
                         "-" if is_idle else f"{total / above['rabbitmqctl status, once']:.2f}")
         console.print(cpu)
+        in_tutor = Table("the tutor, for %g s each" % args.seconds, "map reads per minute", "lab containers",
+                         "engine (shared)", "this process", "total above idle", "vs map hidden",
+                         title="CPU seconds per minute in the tutor (above idle): the map costs only while shown")
+        windows = tutor(lab, meter, args.seconds)
+        hidden = sum(max(0.0, v - b) for v, b in zip(windows[0][1], idle)) or 1e-9
+        for label, per_minute, reads in windows:
+            values = tuple(max(0.0, v - b) for v, b in zip(per_minute, idle))
+            in_tutor.add_row(label, str(reads), *(f"{v:.2f}" for v in values), f"{sum(values):.2f}",
+                             f"{sum(values) / hidden:.1f}")
+        console.print(in_tutor)
         status_wall = measured["rabbitmqctl status, once"][1]
         fresh = Table("event", "seconds until the map shows it", "vs the refresh", "vs one rabbitmqctl status",
                       title=f"freshness, map refreshed every {args.refresh:g} s")

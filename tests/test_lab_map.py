@@ -77,6 +77,24 @@ def test_the_drawing_shows_a_down_node_its_reason_and_a_down_server():
     assert "DOWN" in text and "celery@celery-2" in text
 
 
+def test_an_engine_that_does_not_answer_leaves_the_map_unknown_not_frozen(monkeypatch):
+    """The engine's client waits minutes (its timeout is meant for builds): the map gives up on it in seconds."""
+    import celery_tutor.lab.lab_map as lab_map_module
+
+    class Stuck:
+        name, node_names = "stuck", tuple(NODES)
+
+        def status(self):
+            time.sleep(30)
+
+    monkeypatch.setattr(lab_map_module, "ENGINE_SECONDS", 0.5)
+    started = time.monotonic()
+    lab_map = read_map(Stuck())
+    assert time.monotonic() - started < 5
+    assert [(n.container, n.rabbitmq, n.problem) for n in lab_map.nodes] == [
+        ("unknown", "unknown", "the Docker engine did not answer within 0.5 s")] * 3
+
+
 # --- on the engine --------------------------------------------------------------------------------------------
 
 @pytest.mark.lab
@@ -203,6 +221,64 @@ def test_the_leader_s_broker_crashes_and_the_map_follows(whole_course):
     healed = _until(whole_course, lambda m: len(m.queue("cluster").online) == 3
                     and all(s.status == "UP" for s in m.haproxy), 60)
     assert healed.node(leader).rabbitmq == "up" and healed.queue("cluster").online == NODES
+
+
+@pytest.mark.lab
+def test_the_tutor_s_map_during_the_failover_drill(whole_course, tmp_path):
+    """The drill as the learner watches it in the tutor (l): the quorum queue's leader loses its broker; the map
+    shows the broker down, the leader moved and HAProxy's DOWN, then all three back."""
+    import asyncio
+
+    from celery_tutor.app import make_app
+    from celery_tutor.app.progress import ProgressView
+    from celery_tutor.course import load_course
+    from tests.app.tutor_helpers import SIZE, wait_for
+
+    app = make_app(load_course(), lambda: whole_course, lab_name=whole_course.name, progress=ProgressView(),
+                   log_dir=tmp_path / "log", status_interval=0, crash_on_error=True)
+
+    def shown():
+        view = app.main.map_view
+        return view.lab_map if view is not None and view.lab_map is not None else LabMap("none")
+
+    def holds(check):
+        """A condition on the map on show; False while a part it names is not on it (yet)."""
+        try:
+            return bool(check())
+        except (AttributeError, TypeError, KeyError):
+            return False
+
+    async def until(pilot, check, seconds: float, what: str) -> None:
+        """wait_for on the map on show; a timeout says what the map showed then, and how the reads went."""
+        try:
+            await wait_for(pilot, lambda: holds(check), seconds, what)
+        except AssertionError as exc:
+            view = app.main.map_view
+            raise AssertionError(f"{exc}; {app.lab_owner.map_reads} reads, one under way: "
+                                 f"{app.lab_owner.reading_map}, problem: {view and view.problem!r}; the map on show:\n"
+                                 f"{_text(shown())}") from None
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.lab_owner.lab is not None, 60, "the lab connected")
+            await pilot.press("l")
+            await until(pilot, lambda: len(shown().queue("cluster").online) == 3 and len(shown().haproxy) == 3, 60,
+                        "the whole cluster on the map")
+            leader = shown().queue("cluster").leader
+            whole_course.node(leader).exec("pkill -9 -x beam.smp")
+            try:
+                await until(pilot, lambda: shown().node(leader).rabbitmq == "down"
+                            and shown().queue("cluster").leader != leader
+                            and {s.server: s.status for s in shown().haproxy}[leader] == "DOWN",
+                            90, f"the map to show {leader} down, the leader moved, HAProxy's DOWN")
+                assert app.is_running and app.main.map_shown
+            finally:
+                whole_course.node(leader).exec("rabbitmq-server -detached; until rabbitmq-diagnostics -q ping "
+                                               ">/dev/null 2>&1; do sleep 1; done", timeout=120)
+            await until(pilot, lambda: len(shown().queue("cluster").online) == 3
+                        and all(s.status == "UP" for s in shown().haproxy), 90, "the cluster healed on the map")
+
+    asyncio.run(scenario())
 
 
 @pytest.mark.lab

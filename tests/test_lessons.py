@@ -113,6 +113,15 @@ def test_lint_reads_a_whole_course(tmp_path):
     assert any(m.startswith("c.md:3: not valid UTF-8") for m in messages)
 
 
+def test_a_section_s_map_offer_is_true_or_false(tmp_path):
+    root = _course_dir(tmp_path, {"a.md": GOOD_HEAD + "## A {#a}\n\n" + CHECK})
+    yaml_text = (root / "course.yaml").read_text()
+    (root / "course.yaml").write_text(yaml_text.replace("lessons: [demo]}", "lessons: [demo], map: often}"))
+    assert [p.message for p in lint([root])] == ["section 1: map must be true or false"]
+    (root / "course.yaml").write_text(yaml_text.replace("lessons: [demo]}", "lessons: [demo], map: true}"))
+    assert lint([root]) == []
+
+
 def test_lint_command_prints_file_line_message(cli, tmp_path):
     root = _course_dir(tmp_path, {"a.md": GOOD_HEAD + "## A {#a}\n\n```sh {run node=celery-5}\nx\n```\n" + CHECK})
     result = cli("lint", str(root))

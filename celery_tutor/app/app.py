@@ -166,6 +166,7 @@ class TutorApp(App):
     def key_table(self) -> list[tuple[str, str]]:
         keys = [(self.get_key_display(b), _(b.tooltip or b.description)) for b in MainScreen.BINDINGS if b.show]
         keys += [("b", _("Rebuild the lab to this step, replaying the earlier steps")),
+                 ("l", _("The live map of the lab (nodes, queues, HAProxy); l again hides it")),
                  ("[  ]", _("The previous / next output tab")),
                  ("end", _("Follow the end of an output pane again, after scrolling up")),
                  ("esc", _("Leave the command line: the keys above work again")),

@@ -22,6 +22,8 @@ def main_screen_commands(app, main) -> Iterable[SystemCommand]:
     yield SystemCommand(_("Type a command"), _("Focus the command line (/)"), main.action_command_line)
     yield SystemCommand(_("Edit tasks.py"), _("Edit the notes' tasks.py and write it into the node (e)"),
                         main.action_edit)
+    yield SystemCommand(_("Show or hide the lab map"), _("Nodes, queues and their leaders, HAProxy, workers, live (l)"),
+                        main.action_lab_map)
     yield SystemCommand(_("Show or hide the outline"), _("The course's outline, folded on a narrow screen (o)"),
                         main.action_outline)
     for node in app.course.nodes:

@@ -12,6 +12,7 @@ from typing import Callable
 from textual.dom import DOMNode
 
 from celery_tutor.app import messages as msg
+from celery_tutor.app import node_files
 from celery_tutor.app.output_buffer import OutputBuffer
 from celery_tutor.app.rebuild_reporter import RebuildReporter
 from celery_tutor.app.widgets.status_bar import NodeState
@@ -48,6 +49,8 @@ class LabOwner:
         self.base_offered = False  # the banner offers to make the missing base image (m)
         self._follows: dict[str, threading.Event] = {}  # source -> its stop; UI thread only
         self._probing = False
+        self._mapping = False  # a read of the lab's map is under way
+        self.map_reads = 0  # reads of the map started: the map is read only while it is shown
         self._rebuild_cancel: threading.Event | None = None
         self._closing = threading.Event()  # read by the threads: quit what the app no longer needs
 
@@ -176,6 +179,37 @@ class LabOwner:
     def probe_ended(self) -> None:
         self._probing = False
 
+    # --- the map of the lab, read while it is shown ------------------------------------------------------
+
+    def read_map(self, previous) -> bool:
+        """Start a read of the map (`previous`, the map on show, tells it which broker answered last); False if
+        one is under way already or there is no lab."""
+        if self.lab is None or self._mapping or self._closing.is_set():
+            return False
+        self._mapping = True
+        self.map_reads += 1
+        self._start(functools.partial(self._read_map, self.lab, previous), "map")
+        return True
+
+    def _read_map(self, lab, previous) -> None:
+        lab_map, problem = None, ""
+        try:
+            from celery_tutor.lab import lab_map as map_module  # here: docker-py is not the first frame's
+
+            lab_map = map_module.read_map(lab, previous)
+        except Exception as exc:  # read_map shows what does not answer; this is for what it did not foresee
+            self.on_error(exc, "reading the map of the lab")
+            problem = f"the map could not be read ({type(exc).__name__}; see the log)"
+        finally:
+            self._post(msg.MapRead(lab_map, problem))
+
+    def map_read(self) -> None:
+        self._mapping = False
+
+    @property
+    def reading_map(self) -> bool:
+        return self._mapping
+
     # --- background jobs: their log followed into a pane of its own ---------------------------------------
 
     def follow(self, node: str, name: str, log: str = "") -> str | None:
@@ -184,14 +218,19 @@ class LabOwner:
         if source in self._follows or self.lab is None or self._closing.is_set():
             return None
         stop = self._follows[source] = threading.Event()
-        self._start(functools.partial(self._follow, self.lab, node, source, log or f"{LOG_DIR}/{name}.log", stop,
-                                      self.buffer.write), "follow")
+        # A thread of its own, not a worker: a follow lasts as long as its job, and Textual's thread workers share
+        # asyncio's default pool (6 threads on 2 cores). By section 四 the follows held all of it, and no probe, map
+        # read or step run could start.
+        threading.Thread(target=self._follow, name=f"follow {source}", daemon=True,
+                         args=(self.lab, node, source, log or f"{LOG_DIR}/{name}.log", stop, self.buffer.write)).start()
         return source
 
     def _follow(self, lab, node: str, source: str, log: str, stop: threading.Event,
                 write: Callable[[str, str], None]) -> None:
         try:
             lab.node(node).follow(log, lambda text: write(source, text), stop)
+        except Exception as exc:  # what a worker's failure would have been: logged, the pane just stops
+            self.on_error(exc, f"following {source}")
         finally:
             self._post(msg.FollowEnded(source))
 
@@ -323,38 +362,12 @@ class LabOwner:
 
     def load_file(self, node: str, path: str, starter: str, to: DOMNode) -> None:
         """Read `path` from the node in a thread; `to` (the editor) gets FileRead, with `starter` if it is missing."""
-        self._start(functools.partial(self._load_file, self.lab, node, path, starter, to.post_message), "editor-load",
+        self._start(functools.partial(node_files.load, self.lab, node, path, starter, to.post_message), "editor-load",
                     exclusive=True, to=to)
-
-    def _load_file(self, lab, node: str, path: str, starter: str, post) -> None:
-        text, note = starter, _("{path} does not exist yet on {node}: ctrl+s creates it.").format(path=path, node=node)
-        if lab is None:
-            note = _("No lab: you can edit, but nothing can be written until Docker is reachable.")
-        else:
-            try:
-                result = lab.node(node).exec(f"cat {path}", cwd="/", timeout=10)
-                if result.ok:
-                    text, note = result.output, _("Loaded {path} from {node}.").format(path=path, node=node)
-            except Exception as exc:  # a stopped node, an engine gone away: the learner can still type
-                note = _("Could not read {path} from {node}: {reason}").format(path=path, node=node,
-                                                                               reason=getattr(exc, "reason", exc))
-        post(msg.FileRead(text, note))
 
     def save_file(self, node: str, path: str, text: str, to: DOMNode) -> None:
-        self._start(functools.partial(self._save_file, self.lab, node, path, text, to.post_message), "editor-save",
+        self._start(functools.partial(node_files.save, self.lab, node, path, text, to.post_message), "editor-save",
                     exclusive=True, to=to)
-
-    def _save_file(self, lab, node: str, path: str, text: str, post) -> None:
-        if lab is None:
-            note = _("Not written: the lab is not available (see the banner).")
-        else:
-            try:
-                lab.node(node).put_file(path, text)
-                note = _("Wrote {path} into {node} ({size} bytes).").format(path=path, node=node,
-                                                                             size=len(text.encode()))
-            except Exception as exc:
-                note = _("Not written: {reason}").format(reason=getattr(exc, "reason", exc))
-        post(msg.FileWritten(note))
 
     # --- ending ---------------------------------------------------------------------------------------------
 

@@ -47,6 +47,14 @@ class ProbeEnded(Message):
 
 
 @dataclass
+class MapRead(Message):
+    """A read of the lab's map is over: the map (lab.map_model.LabMap), or None and why not; the next may start."""
+
+    lab_map: Any
+    problem: str = ""
+
+
+@dataclass
 class FollowEnded(Message):
     """A background job's log is no longer followed (its node stopped, or the app closes)."""
 

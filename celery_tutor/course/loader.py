@@ -81,6 +81,8 @@ def _read_course_file(root: Path) -> tuple[dict, list[Problem]]:
                 and isinstance(section.get("title"), str) and isinstance(section.get("notes"), str)
                 and isinstance(section.get("lessons"), list)):
             problems.append(Problem(path, 1, f"section {index + 1} needs number, title, notes and a lessons list"))
+        elif not isinstance(section.get("map", False), bool):
+            problems.append(Problem(path, 1, f"section {index + 1}: map must be true or false"))
     return data, problems
 
 
@@ -140,7 +142,7 @@ def _check_course(root: Path) -> tuple[Course | None, list[Problem], list[Lesson
                 lessons.append(by_id[lesson_id])
             listed.add(lesson_id)
         section = Section(number=entry.get("number", 0), title=str(entry.get("title", "")),
-                          notes=str(entry.get("notes", "")), lessons=lessons)
+                          notes=str(entry.get("notes", "")), lessons=lessons, offers_map=entry.get("map") is True)
         for lesson in lessons:
             lesson.section = section
         sections.append(section)

@@ -109,6 +109,10 @@ class Lesson:
         for step in self.steps:
             step.lesson = self
 
+    @property
+    def offers_map(self) -> bool:
+        return self.section is not None and self.section.offers_map
+
 
 @dataclass
 class Section:
@@ -116,6 +120,7 @@ class Section:
     title: str
     notes: str
     lessons: list[Lesson]
+    offers_map: bool = False  # course.yaml's `map: true`: its lessons' step bar offers the live map of the lab (l)
 
 
 @dataclass

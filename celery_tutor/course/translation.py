@@ -17,7 +17,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from celery_tutor.course.model import Course, Lesson, Section
+from celery_tutor.course.model import Course, Lesson
 from celery_tutor.course.problems import Problem
 
 LOCALE_DIR = "locale"
@@ -211,7 +211,7 @@ def translate_course(course: Course, lang: str) -> Course:
     sections = []
     for section in course.sections:
         lessons = [translate_lesson(lesson, lang)[0] for lesson in section.lessons]
-        translated = Section(section.number, table.get(section.title, section.title), section.notes, lessons)
+        translated = dataclasses.replace(section, title=table.get(section.title, section.title), lessons=lessons)
         for lesson in lessons:
             lesson.section = translated
             for step in lesson.steps:

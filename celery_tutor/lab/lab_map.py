@@ -13,6 +13,7 @@ from celery_tutor.lab.map_reading import (QUEUE_TYPES, NodeFacts, count, parse_h
                                           worker)
 from celery_tutor.lab.map_scripts import BROKER_EXPRESSION, BROKER_SCRIPT, ERL_EVAL, NODE_SCRIPT
 
+ENGINE_SECONDS = 8.0  # the engine's list of the lab's containers
 NODE_SECONDS = 4.0  # one node's look at its own processes, ports, worker logs and HAProxy's stats
 BROKER_SECONDS = 5.0  # one broker's answer about its cluster and queues
 BUDGET_SECONDS = 12.0  # the whole map: past it, brokers not asked yet are shown as not answering
@@ -65,13 +66,15 @@ def read_map(lab: Lab, previous: LabMap | None = None) -> LabMap:
     broker was up in the `previous` map, so that a refreshing pane does not ask a dead broker first."""
     started = time.monotonic()
     found = LabMap(lab.name, taken_at=time.time())
-    try:
-        statuses = {status.name: status for status in lab.status()}
-    except Exception as exc:
-        reason = f"the Docker engine did not answer ({type(exc).__name__})"
+    # The engine's own timeout is minutes (meant for builds): a busy engine would freeze the map that long.
+    listed = _bounded({"status": lab.status}, ENGINE_SECONDS)["status"]
+    if not isinstance(listed, list):
+        reason = (f"the Docker engine did not answer within {ENGINE_SECONDS:g} s" if listed is None else
+                  f"the Docker engine did not answer ({type(listed).__name__})")
         found.nodes = [NodeView(name, "unknown", "unknown", problem=reason) for name in lab.node_names]
         found.seconds = time.monotonic() - started
         return found
+    statuses = {status.name: status for status in listed}
 
     views: dict[str, NodeView] = {}
     running: dict[str, str] = {}  # node: container name

@@ -5,16 +5,24 @@ from __future__ import annotations
 import re
 import time
 
+from rich.columns import Columns
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from celery_tutor.lab.lab_map import LabMap, QueueView
+from celery_tutor.lab.map_model import LabMap, QueueView
 
 _CONTAINER = {"running": "green", "absent": "dim", "unknown": "magenta"}
 _RABBITMQ = {"up": "green", "stopped": "yellow", "down": "red", "absent": "dim", "unknown": "magenta"}
 # Queues Celery declares for itself: its events, its remote control, its native delayed delivery (28 of them).
 _CELERY_OWN = re.compile(r"^celeryev\.|\.pidbox$|^celery_delayed_\d+$")
+
+
+def _table(*columns: str, compact: bool, **options) -> Table:
+    """A table of the map; compact (in the tutor's pane, where rows are few) without lines: three rows fewer."""
+    if compact:
+        options.update(box=None, pad_edge=False, padding=(0, 2, 0, 0), header_style="underline", title_style="bold")
+    return Table(*columns, title_justify="left", **options)
 
 
 def _state(value: str, colours: dict[str, str], default: str = "red") -> Text:
@@ -41,10 +49,10 @@ def _members(queue: QueueView) -> Text:
     return text
 
 
-def _nodes(lab_map: LabMap) -> Table:
+def _nodes(lab_map: LabMap, compact: bool) -> Table:
     noted = any(node.partitions or node.problem for node in lab_map.nodes)
-    table = Table("node", "container", "RabbitMQ", "type", "cluster", "connections", *(["note"] if noted else []),
-                  title="nodes", title_justify="left")
+    table = _table("node", "container", "RabbitMQ", "type", "cluster", "connections", *(["note"] if noted else []),
+                   title="nodes", compact=compact)
     for node in lab_map.nodes:
         rabbitmq = _state(node.rabbitmq, _RABBITMQ)
         if node.cluster and not node.running and node.rabbitmq == "up":
@@ -58,16 +66,17 @@ def _nodes(lab_map: LabMap) -> Table:
     return table
 
 
-def _queues(lab_map: LabMap) -> RenderableType:
+def _queues(lab_map: LabMap, compact: bool) -> RenderableType:
     shown = [queue for queue in lab_map.queues if not _CELERY_OWN.search(queue.name)]
     hidden = len(lab_map.queues) - len(shown)
     if not lab_map.queues:
         answered = any(node.cluster for node in lab_map.nodes)
         return Text("queues: none yet" if answered else "queues: no broker to ask", style="dim")
-    table = Table("queue", "type", "leader", "members (online green)", "ready", "unacked", "consumers (served by)",
-                  title="queues", title_justify="left",
-                  caption=f"and {hidden} queue(s) Celery made for itself (events, remote control, delayed delivery)"
-                  if hidden else None, caption_justify="left")
+    table = _table("queue", "type", "leader", "members" if compact else "members (online green)", "ready", "unacked",
+                   "consumers" if compact else "consumers (served by)", title="queues", compact=compact,
+                   caption=(f"and {hidden} queue(s) Celery made for itself" + ("" if compact else
+                                                                            " (events, remote control, delayed delivery)"))
+                   if hidden else None, caption_justify="left")
     for queue in shown:
         leader_up = queue.leader in queue.online
         table.add_row(queue.name if queue.vhost == "/" else f"{queue.vhost} {queue.name}", queue.type,
@@ -76,31 +85,33 @@ def _queues(lab_map: LabMap) -> RenderableType:
     return table
 
 
-def _haproxy(lab_map: LabMap) -> RenderableType | None:
+def _haproxy(lab_map: LabMap, compact: bool) -> RenderableType | None:
     if not lab_map.haproxy:
         return None
     where = ", ".join(sorted({server.node for server in lab_map.haproxy}))
-    table = Table("proxy", "server", "status", "sessions", title=f"HAProxy on {where}", title_justify="left")
+    table = _table("proxy", "server", "status", "sessions", title=f"HAProxy on {where}", compact=compact)
     for server in lab_map.haproxy:
         style = "green" if server.status == "UP" else "red" if server.status.startswith("DOWN") else "yellow"
         table.add_row(server.proxy, server.server, Text(server.status, style=style), _count(server.sessions))
     return table
 
 
-def _workers(lab_map: LabMap) -> RenderableType | None:
+def _workers(lab_map: LabMap, compact: bool) -> RenderableType | None:
     if not lab_map.workers:
         return None
-    table = Table("node", "worker", "queues", "ready", title="Celery workers", title_justify="left")
+    table = _table("node", "worker", "queues", "ready", title="Celery workers", compact=compact)
     for worker in lab_map.workers:
         table.add_row(worker.node, worker.name, ", ".join(worker.queues) or Text("? (no -Q, no banner in its log)", style="dim"),
                       Text("ready", style="green") if worker.ready else Text("starting", style="yellow"))
     return table
 
 
-def render(lab_map: LabMap) -> RenderableType:
-    """The whole map, one table per part the lab has so far."""
+def render(lab_map: LabMap, compact: bool = False) -> RenderableType:
+    """The whole map, one table per part the lab has so far; `compact` for the tutor's pane, where rows are few."""
     taken = time.strftime("%H:%M:%S", time.localtime(lab_map.taken_at)) if lab_map.taken_at else "?"
     parts: list[RenderableType] = [Text(f"lab {lab_map.lab} at {taken} (read in {lab_map.seconds:.1f} s)",
-                                        style="bold"), _nodes(lab_map), _queues(lab_map)]
-    parts += [part for part in (_haproxy(lab_map), _workers(lab_map)) if part is not None]
-    return Group(*parts)
+                                        style="bold"), _nodes(lab_map, compact), _queues(lab_map, compact)]
+    rest = [part for part in (_haproxy(lab_map, compact), _workers(lab_map, compact)) if part is not None]
+    if compact and len(rest) > 1:
+        rest = [Columns(rest, padding=(0, 4))]  # side by side where the width allows
+    return Group(*parts, *rest)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from celery_tutor.app import make_app
 from celery_tutor.app.progress import ProgressView
+from celery_tutor.lab.map_model import HAProxyServer, LabMap, NodeView, QueueView, WorkerView
 from celery_tutor.lab.node import ExecResult
 
 SIZE = (140, 44)
@@ -130,3 +131,20 @@ def settle(app):
         await pilot.pause(0.2)
     return run_before
 
+
+# --- a fake map of the lab: only for layout (the snapshot) and the tutor's refreshing ----------------------
+
+MAP_NODES = ["celery-1", "celery-2", "celery-3"]
+
+
+def end_of_course_map(taken_at: float = 0.0) -> LabMap:
+    """A fake map (layout only): the lab at the failover drill, celery-3 stopped, the quorum queue on two members."""
+    return LabMap("snap", taken_at=taken_at, seconds=1.4, nodes=[
+        NodeView("celery-1", "running", "up", "disc", MAP_NODES, True, connections=1),
+        NodeView("celery-2", "running", "up", "disc", MAP_NODES, True, connections=2),
+        NodeView("celery-3", "exited", "down", "disc", MAP_NODES, False)],
+        queues=[QueueView("cluster", "quorum", "celery-1", MAP_NODES, ["celery-1", "celery-2"], 5, 1, 4, 1,
+                          consumer_nodes=["celery-2"]),
+                QueueView("celeryev.1234", "classic", "celery-1", ["celery-1"], ["celery-1"], 0, 1, 0, 0)],
+        haproxy=[HAProxyServer(n, "DOWN" if n == "celery-3" else "UP", "celery-1", "rabbitmq", 0) for n in MAP_NODES],
+        workers=[WorkerView("celery-2", "celery@celery-2", ["cluster"], True)])

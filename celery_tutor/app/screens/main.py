@@ -18,6 +18,7 @@ from celery_tutor.app.lab_owner import LabOwner
 from celery_tutor.app.progress import ProgressView
 from celery_tutor.app.screens.main_lab import LabReports
 from celery_tutor.app.screens.main_lines import TypedLines
+from celery_tutor.app.screens.main_map import LabMapShown
 from celery_tutor.app.translated_bindings import translate_bindings
 from celery_tutor.app.widgets.banner import Banner
 from celery_tutor.app.widgets.command_line import CommandLine
@@ -36,7 +37,7 @@ SHORT = 30  # rows below which the lesson gets what the panes can spare
 
 
 @guarded()
-class MainScreen(LabReports, TypedLines, Screen):
+class MainScreen(LabReports, TypedLines, LabMapShown, Screen):
     """Screens coordinate, widgets draw: this one owns the current step and what the learner does with it; the lab
     and every thread that acts on it belong to the lab owner, which reports back here."""
 
@@ -54,6 +55,9 @@ class MainScreen(LabReports, TypedLines, Screen):
         Binding("o", "outline", N_("Outline"),
                 tooltip=N_("On a narrow screen: show the outline folded away, or fold it")),
         Binding("e", "edit", N_("Edit tasks.py"), tooltip=N_("Edit tasks.py and write it into the node")),
+        # Not in the footer (no room at 120 columns): the step bar offers it in the lessons where it helps.
+        Binding("l", "lab_map", N_("Lab map"), show=False,
+                tooltip=N_("The lab map: nodes, queues and their leaders, HAProxy, workers, live; l again hides it")),
         Binding("m", "make_base", N_("Make the base image"), show=False,
                 tooltip=N_("When the banner offers it: make the lab's missing base image here (debootstrap)")),
         Binding("b", "rebuild", N_("Rebuild"), show=False,
@@ -206,7 +210,8 @@ class MainScreen(LabReports, TypedLines, Screen):
                         title=_("A hint is ready"), timeout=15)
 
     def _show_todo(self) -> None:
-        self.step_bar.show_todo(self.position, self.progress.passed(self.step.full_id), bool(self.step.learner_actions))
+        self.step_bar.show_todo(self.position, self.progress.passed(self.step.full_id), bool(self.step.learner_actions),
+                                self.step.lesson.offers_map)
 
     def _index(self, step: Step) -> int:
         return self.steps.index(step)
@@ -266,7 +271,7 @@ class MainScreen(LabReports, TypedLines, Screen):
         blocks = [block for block in self.step.actions if include_solution or not block.solution]
         first = next((block for block in blocks if block.node), None)
         if first is not None:
-            self.output.ensure(first.source, select=True)
+            self.output.ensure(first.source, select=not self.map_shown)  # the learner watches the map: it stays
         self.activity = Activity.RUNNING
         self.step_bar.show_running(_("Running the step's commands…") if not include_solution
                                    else _("Doing the step for you…"))
@@ -329,10 +334,7 @@ class MainScreen(LabReports, TypedLines, Screen):
         self.command_line.input.focus()
 
     def action_pane(self, step: int) -> None:
-        sources = self.output.sources
-        current = self.output.current_source
-        index = sources.index(current) if current in sources else 0
-        self.output.show(sources[(index + step) % len(sources)])
+        self.output.cycle(step)
 
     def action_edit(self) -> None:
         from celery_tutor.app.screens.editor import EditorScreen

@@ -1,4 +1,5 @@
-"""The output panes in tabs: one per lab node from the start, one per session or background job as it appears."""
+"""The output panes in tabs: one per lab node from the start, one per session or background job as it appears, and
+views that are not output (the lab map) opened beside them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from pathlib import Path
 
 from textual.widgets import TabbedContent, TabPane
+from textual.widgets._tabbed_content import ContentTab  # the tabs in the order they show: no public name
 
 from celery_tutor.app.guard import guarded
 from celery_tutor.app.widgets.output_pane import OutputPane
@@ -29,6 +31,7 @@ class OutputTabs(TabbedContent):
         self._shown_path = shown_path
         self._panes: dict[str, OutputPane] = {}
         self._unseen: set[str] = set()
+        self._before_view: str | None = None  # the tab on show when a view opened, shown again when it closes
         super().__init__(**kwargs)
         self._tab_content = [self._tab_pane(source) for source in sources]  # as `with TabbedContent():` would
 
@@ -86,6 +89,37 @@ class OutputTabs(TabbedContent):
             self._initial = pane_id(source)  # what TabbedContent activates when it composes
         elif self.active != pane_id(source):
             self.active = pane_id(source)
+
+    # --- views that are not output: after the panes, with no source, closed again --------------------------
+
+    def show_view(self, view_id: str, title: str, widget) -> None:
+        """Show the view `view_id`, added after the panes (with `widget` in it) if it is not there yet."""
+        if not self.is_mounted:
+            return  # the panes are not on the screen yet (the first frame's moment): the key does nothing
+        if self.query(f"#{view_id}"):
+            self.active = view_id
+            return
+        self._before_view = self.active
+        added = self.add_pane(TabPane(title, widget, id=view_id))
+
+        async def when_added() -> None:
+            await added
+            self.active = view_id
+
+        self.call_next(when_added)
+
+    def close_view(self, view_id: str) -> None:
+        """Remove the view; the pane shown before it comes back."""
+        back = self._before_view
+        if back and back != view_id and self.query(f"#{back}"):
+            self.active = back
+        self.remove_pane(view_id)
+
+    def cycle(self, step: int) -> None:
+        """Show the next tab (step 1) or the previous one (-1), in the order the tabs show, views included."""
+        tabs = [ContentTab.sans_prefix(tab.id) for tab in self.query(ContentTab) if tab.id]
+        if tabs:
+            self.active = tabs[(tabs.index(self.active) + step) % len(tabs) if self.active in tabs else 0]
 
     def write(self, source: str, text: str, skipped: int = 0) -> None:
         pane = self.ensure(source)

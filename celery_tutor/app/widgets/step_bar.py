@@ -46,16 +46,19 @@ class StepBar(Static):
         self.teacher = line
         self._draw(self._text)
 
-    def show_todo(self, position: str, passed: bool, runnable: bool) -> None:
+    def show_todo(self, position: str, passed: bool, runnable: bool, offers_map: bool = False) -> None:
+        """`offers_map`: the lesson's section says the live map of the lab helps here (course.yaml's map: true)."""
+        lab_map = ((" · ", "dim"), ("l", "bold"), _(" the lab map")) if offers_map else ()
         if passed:
             passed_text = _("{position} passed. ").format(position=position)
             self._set("passed", Text.assemble(("✓ ", "bold green"), passed_text,
-                                              ("n", "bold"), _(" goes on; "), ("c", "bold"), _(" checks it again.")))
+                                              ("n", "bold"), _(" goes on; "), ("c", "bold"), _(" checks it again."),
+                                              *lab_map))
             return
         text = Text.assemble(f"{position}", (" · ", "dim"), *((("r", "bold"), _(" runs it"), (" · ", "dim"))
                                                                  if runnable else ()),
                              ("/", "bold"), _(" type it yourself"), (" · ", "dim"), ("c", "bold"), _(" checks it"),
-                             (" · ", "dim"), ("h", "bold"), _(" hint"))
+                             (" · ", "dim"), ("h", "bold"), _(" hint"), *lab_map)
         self._set("todo", text)
 
     def show_running(self, what: str) -> None:
