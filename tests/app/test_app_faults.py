@@ -456,6 +456,43 @@ BROKEN_TASKS = (r"printf 'from celery import Celery\napp = Celery(\"tasks\", bro
                 r"\n@app.task\ndef add(x, y)\n    return x + y\n' > /root/tasks.py")
 
 
+def test_a_typo_in_tasks_py_gets_its_one_line_reason_in_chinese(celery_lab, tmp_path):
+    from celery_tutor import i18n
+
+    lessons = tmp_path / "lessons"
+    (lessons / "locale" / "zh").mkdir(parents=True)
+    shutil.copy(lessons_dir() / "2-1-code.md", lessons / "2-1-code.md")
+    for catalog in ("2-1-code.po", "check_helpers.po"):
+        shutil.copy(lessons_dir() / "locale" / "zh" / catalog, lessons / "locale" / "zh" / catalog)
+    (lessons / "course.yaml").write_text(textwrap.dedent("""\
+        title: Section two
+        nodes: [celery-1, celery-2]
+        sections:
+          - number: 2
+            title: First steps with Celery
+            notes: 二、初级应用
+            lessons: [tasks-code]
+        """))
+    app = make_app(load_course(lessons, "zh"), lambda: celery_lab, lab_name=celery_lab.name, progress=ProgressView(),
+                   log_dir=tmp_path / "log", status_interval=2.0, crash_on_error=True)
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await connected(pilot, app)
+            prompt = lambda: pane_text(app, "celery-1").rstrip().endswith("celery-1#")  # noqa: E731
+            await type_line(pilot, app, BROKEN_TASKS, prompt, 30)
+            assert not await check(pilot, app)
+            reason = bar(app).splitlines()[0]
+            # the check's reason from the lesson's catalog, Python's own words in it, the tutor's around it
+            assert "尚未通过" in reason and "python3 说" in reason and "SyntaxError" in reason, bar(app)
+
+    i18n.set_language("zh")
+    try:
+        asyncio.run(scenario())
+    finally:
+        i18n.set_language("en")
+
+
 def test_a_typo_in_tasks_py_and_a_worker_started_twice(celery_lab, tmp_path):
     lessons = tmp_path / "lessons"
     lessons.mkdir()

@@ -134,3 +134,34 @@ def test_start_at_a_step_replays_the_steps_before_it(lab, tmp_path):
         terminal.wait_for("TUTOR-EXITED-0", 30)
     finally:
         terminal.close()
+
+
+@pytest.fixture
+def chinese_terminal(lab, tmp_path):
+    """The console script as a Chinese-speaking learner starts it: a Chinese locale and no --lang."""
+    env = {"CELERY_TUTOR_STATE_DIR": str(tmp_path / "state"), "XDG_STATE_HOME": str(tmp_path / "state"),
+           "XDG_DATA_HOME": str(tmp_path / "data"), "TERM": "xterm-256color", "LANG": "zh_CN.UTF-8"}
+    if os.environ.get("DOCKER_HOST"):
+        env["DOCKER_HOST"] = os.environ["DOCKER_HOST"]
+    made = Terminal(f"celery-tutor start --lab {lab.name}", env)
+    yield made
+    made.close()
+
+
+def test_the_tutor_in_chinese_in_a_real_terminal_gives_a_failed_checks_reason_in_chinese(chinese_terminal):
+    terminal = chinese_terminal
+    terminal.wait_for("第 1 步，共 1 步", 30)
+    terminal.keys("r")  # the containers, started through the Docker API; the check passes
+    terminal.wait_for("● celery-3", 120)
+    terminal.keys("n")
+    terminal.wait_for("安装软件包", 30)
+    terminal.keys("c")  # before installing: the check's own reason, from the lesson's catalog, in Chinese
+    # matched without spaces: the step bar may wrap the reason between two words
+    deadline = time.monotonic() + 60
+    while "预期已安装rabbitmq-server软件包" not in terminal.screen().replace(" ", ""):
+        assert time.monotonic() < deadline, terminal.screen()
+        time.sleep(0.2)
+    assert "尚未通过" in terminal.screen().replace(" ", "")
+    terminal.keys("q")
+    screen = terminal.wait_for("TUTOR-EXITED-0", 30)
+    assert "Traceback" not in screen
