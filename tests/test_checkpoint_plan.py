@@ -134,3 +134,12 @@ def test_a_restore_starts_the_servers_first_and_their_clients_after():
     store = _Recorder()
     store.start(_Lab(), made, timeout=5)
     assert store.started == [["rabbitmq-server"], ["celery"]]
+
+
+def test_a_checkpoint_that_knows_only_its_nodes_ports_starts_all_at_once_as_it_did_before():
+    broker = Process(["rabbitmq-server"], "0:0", "/", [], "a", "a")  # made before each process's ports were read
+    labels = {checkpoint.RUNNING_LABEL: Running([broker, Process(["celery"], "0:0", "/", [], "b", "b")], [5672],
+                                                [5672]).to_json()}
+    store = _Recorder()
+    store.start(_Lab(), Checkpoint("x", "k", {"celery-1": "running"}, {"celery-1": {"Labels": labels}}), timeout=5)
+    assert store.started == [["rabbitmq-server", "celery"]]

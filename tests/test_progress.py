@@ -138,11 +138,24 @@ class _Runner:
     def begin_step(self, step) -> None:
         pass
 
+    def close(self) -> None:
+        pass
+
     def run_actions(self, step, include_solution: bool, on_block=None) -> _Done:
         return _Done(step.full_id != self.fails)
 
     def check(self, step, retries: bool) -> _Done:
         return _Done(step.full_id != self.fails)
+
+
+class _NoLab:
+    """A lab made afresh at once: what a rebuild with reset needs of one, without Docker."""
+
+    def down(self) -> None:
+        pass
+
+    def up(self) -> None:
+        pass
 
 
 class _Quiet:
@@ -169,3 +182,17 @@ def test_a_replay_records_what_it_replayed_and_saves(tmp_path, course, fails):
     assert [step for step in steps[:5] if saved.passed(step)] == (replayed if fails is None else steps[:2])
     assert [saved.steps[step.full_id].revealed for step in replayed] == [step is not steps[1] for step in replayed]
     assert saved.current == (steps[4].full_id if fails is None else steps[0].full_id)  # moved only when it got there
+
+
+def test_a_replay_on_a_lab_made_afresh_takes_back_the_passes_of_the_steps_after_it(tmp_path, course):
+    from celery_tutor.steps.rebuild import rebuild_and_record
+
+    steps = list(course.steps())
+    progress = SavedProgress.for_lab("x", tmp_path)
+    for step in steps[:6]:
+        progress.mark_passed(step)
+    rebuilt = rebuild_and_record(_NoLab(), _Runner(None), steps[:2], _Quiet(), progress, target=steps[2], reset=True,
+                                 checkpoints=False)
+    saved = SavedProgress.for_lab("x", tmp_path)
+    assert rebuilt.ok and [step for step in steps if saved.passed(step)] == steps[:2]
+    assert saved.current == steps[2].full_id

@@ -300,7 +300,7 @@ class LabOwner:
             except Exception as exc:  # the engine gone away: planned as a replay, the rebuild itself will say why
                 self.on_error(exc, "looking for a checkpoint")
         self._post(msg.RebuildPlanned(plan_rebuild(steps, target, lab_at, checkpoint=checkpoint, restore_cost=cost,
-                                                   gone=gone, fresh=fresh, passed=passed), go))
+                                                   gone=gone, fresh=fresh, passed=passed), go, lab_at))
 
     def rebuild(self, plan: Plan, go: bool) -> None:
         self._rebuild_cancel = cancel = threading.Event()

@@ -111,6 +111,7 @@ class RebuildPlanned(Message):
 
     plan: Any
     go: bool  # the learner asked for the target step: show it once the lab is there
+    lab_at: int  # where the lab was when it was planned: a plan the lab has moved past since is dropped
 
 
 @dataclass

@@ -16,7 +16,6 @@ from celery_tutor.cli.errors import UsageError
 from celery_tutor.cli.render import err
 from celery_tutor.course import LessonError
 from celery_tutor.i18n import _, set_language
-from celery_tutor.course import LessonError
 from celery_tutor.lab.errors import LabError
 from celery_tutor.paths import log_dir
 

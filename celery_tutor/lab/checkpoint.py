@@ -72,6 +72,15 @@ def _nodes_label(text: str) -> dict[str, str]:
     return {name: state for name, _, state in pairs}
 
 
+def _servers(running: Running) -> Running:
+    """What a restore starts first in a node: the processes that listened. A checkpoint made before each process's
+    ports were recorded knows only the node's: all of its processes then start at once, as they did then."""
+    servers = [process for process in running.processes if process.listens]
+    if running.listens and not servers:
+        servers = list(running.processes)
+    return Running(servers, running.listens, [])
+
+
 class CheckpointStore:
     """The checkpoints on one engine: found by the tutor's label and their own, never any other image."""
 
@@ -231,13 +240,13 @@ class CheckpointStore:
         LabError saying what did not come back."""
         running = {node: checkpoint.running(node) for node, state in checkpoint.nodes.items() if state == "running"}
         deadline = time.monotonic() + timeout
-        servers = {node: Running([p for p in what.processes if p.listens], what.listens, [])
-                   for node, what in running.items()}
-        for node, what in servers.items():
+        first = {node: _servers(what) for node, what in running.items()}
+        for node, what in first.items():
             self._start_processes(lab.node(node), what)
-        self._wait(lab, servers, deadline, timeout, "listen")
+        self._wait(lab, first, deadline, timeout, "listen")
         for node, what in running.items():
-            self._start_processes(lab.node(node), Running([p for p in what.processes if not p.listens]))
+            rest = [process for process in what.processes if process not in first[node].processes]
+            self._start_processes(lab.node(node), Running(rest))
         self._wait(lab, running, deadline, timeout, "listen or connect")
 
     def _wait(self, lab, running: dict[str, Running], deadline: float, timeout: float, what: str) -> None:

@@ -251,13 +251,20 @@ class Node:
         try:
             stream, _ = self.api.get_archive(self.container_name, path)
         except NotFound:
+            try:
+                self.api.inspect_container(self.container_name)
+            except NotFound:
+                raise NodeNotRunning(f"{self.name} does not exist", "start the lab (celery-tutor lab up)") from None
             raise LabError(f"{path} is not in {self.name}", "check the earlier steps ran there") from None
-        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-            member = tar.next()
-            extracted = tar.extractfile(member) if member is not None else None
-            if extracted is None:
-                raise LabError(f"{path} in {self.name} is not a file", "")
-            return extracted.read()
+        try:
+            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+                member = tar.next()
+                extracted = tar.extractfile(member) if member is not None and member.isfile() else None
+                if extracted is None:
+                    raise LabError(f"{path} in {self.name} is not a file", "copy the file a link points to")
+                return extracted.read()
+        except (tarfile.TarError, KeyError) as exc:
+            raise LabError(f"{path} could not be read from {self.name} ({exc})", "") from None
 
     def put_file(self, path: str, content: str | bytes, mode: int = 0o644) -> None:
         """Write a file into the node through the API, so a remote engine works as well as a local one."""

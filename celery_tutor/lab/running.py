@@ -99,6 +99,7 @@ def _port(address: str) -> int:
 
 
 def parse(output: str) -> Seen:
+    """CAPTURE's output read: the adopted processes, each with the ports its tree listened on, and the sockets."""
     parents: dict[int, int] = {}
     roots: dict[int, tuple[int, Process]] = {}
     sockets: dict[str, int] = {}

@@ -7,10 +7,29 @@ import hashlib
 from typing import TYPE_CHECKING, Iterable
 
 from celery_tutor.course.model import Step
-from celery_tutor.steps.rebuild import restore_seconds
+from celery_tutor.steps.rebuild import RESET_SECONDS
 
 if TYPE_CHECKING:  # docker-py: finding where checkpoints go must not pull it in
     from celery_tutor.steps.runner import StepRunner
+
+# A restore, timed on two cores: the lab taken down and each node made again from its image, then each process it
+# ran started again and waited for (a server, RabbitMQ's beam or epmd, boots for seconds; a client connects).
+RESTORE_NODE_SECONDS = 3.0
+RESTORE_SERVER_SECONDS = 4.0
+RESTORE_CLIENT_SECONDS = 1.0
+
+
+def restore_seconds(checkpoint) -> float:
+    """A rough time for restoring `checkpoint` (lab.checkpoint.Checkpoint), from the nodes and processes it holds."""
+    seconds = RESET_SECONDS
+    for node, state in checkpoint.nodes.items():
+        seconds += RESTORE_NODE_SECONDS
+        if state == "running":
+            processes = checkpoint.running(node).processes
+            seconds += sum(RESTORE_SERVER_SECONDS if process.listens else RESTORE_CLIENT_SECONDS
+                           for process in processes)
+    return seconds
+
 
 CHAIN_BYTES = 48 << 20  # a checkpoint this much larger than the images its nodes ran from: the lab moves onto it
 _KEY_FORMAT = "1"  # what a checkpoint holds and how; a change makes every older one unusable
@@ -76,11 +95,6 @@ class Checkpoints:
                 if any(c.after == after for c in every):
                     skipped = f"the checkpoint after {after} was made from other lessons or another lab image"
         return 0, None, skipped
-
-    def nearest(self, index: int) -> int:
-        """How many steps the nearest usable checkpoint at or before `index` stands for (0: none), without using it:
-        a jump ahead can ask whether a restore would beat replaying from where its lab is."""
-        return self._nearest(index)[0] if self.enabled else 0
 
     def nearest_restore(self, index: int) -> tuple[int, float]:
         """nearest(index), and about how long restoring that checkpoint takes: what a plan weighs against a replay."""

@@ -91,25 +91,6 @@ def estimate_seconds(steps: Iterable[Step], reset: bool) -> float:
             + sum(_check_seconds(block) for step in steps for block in step.checks))
 
 
-# A restore, timed on two cores: the lab taken down and each node made again from its image, then each process it
-# ran started again and waited for (a server, RabbitMQ's beam or epmd, boots for seconds; a client connects).
-RESTORE_NODE_SECONDS = 3.0
-RESTORE_SERVER_SECONDS = 4.0
-RESTORE_CLIENT_SECONDS = 1.0
-
-
-def restore_seconds(checkpoint) -> float:
-    """A rough time for restoring `checkpoint` (lab.checkpoint.Checkpoint), from the nodes and processes it holds."""
-    seconds = RESET_SECONDS
-    for node, state in checkpoint.nodes.items():
-        seconds += RESTORE_NODE_SECONDS
-        if state == "running":
-            processes = checkpoint.running(node).processes
-            seconds += sum(RESTORE_SERVER_SECONDS if process.listens else RESTORE_CLIENT_SECONDS
-                           for process in processes)
-    return seconds
-
-
 @dataclass
 class Plan:
     """A rebuild to `target`: `replay` run in order, on a fresh lab when `reset` (the steps before `target`, the first
@@ -288,11 +269,15 @@ def rebuild_and_record(lab, runner: StepRunner, replay: list[Step], reporter: Re
                        target: Step | None = None, reset: bool = True, cancel: threading.Event | None = None,
                        on_block: Callable[[Block], None] | None = None, checkpoints: bool = True) -> Rebuilt:
     """Replay these steps, then record them: `rebuild`, then every step it replayed marked in `progress` as
-    SavedProgress.mark_replayed marks them, the learner put at `target` if the whole replay went through, and the
+    SavedProgress.mark_replayed marks them, the learner put at `target` if the whole replay went through, on a lab
+    made afresh every other step's pass taken back (a rewind, a teacher's bring to an earlier step), and the
     progress saved. `lab up --at`, `start --at`, `serve --at` and the app's rebuild all come here."""
     rebuilt = rebuild(lab, runner, replay, reporter, reset=reset, cancel=cancel, on_block=on_block,
                       checkpoints=checkpoints)
     progress.mark_replayed([step.full_id for step in rebuilt.replayed],
                            at=target.full_id if target is not None and rebuilt.ok else None)
+    if reset and not rebuilt.error:  # a lab made afresh holds only what was replayed: any later pass is taken back
+        replayed = {step.full_id for step in rebuilt.replayed}
+        progress.unmark([step_id for step_id in list(progress.steps) if step_id not in replayed])
     progress.save()
     return rebuilt

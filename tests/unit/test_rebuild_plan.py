@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from celery_tutor.course.model import Block, Step
-from celery_tutor.steps.rebuild import (RESET_SECONDS, RESTORE_CLIENT_SECONDS, RESTORE_NODE_SECONDS,
-                                       RESTORE_SERVER_SECONDS, Plan, describe_gone, estimate_seconds, expected_nodes,
-                                       plan_rebuild, restore_seconds)
+from celery_tutor.steps.checkpoints import (RESTORE_CLIENT_SECONDS, RESTORE_NODE_SECONDS, RESTORE_SERVER_SECONDS,
+                                           restore_seconds)
+from celery_tutor.steps.rebuild import (RESET_SECONDS, Plan, describe_gone, estimate_seconds, expected_nodes,
+                                       plan_rebuild)
 
 
 def step(*blocks: Block, checks: tuple[Block, ...] = ()) -> Step:

@@ -186,8 +186,14 @@ class LabReports:
         passed = {step.full_id for step in self.steps if self.progress.passed(step.full_id)}
         self.owner.plan_rebuild(self.steps, target, self.lab_at, gone, fresh, passed, go)
 
+    def _still_fits(self, plan: Plan, lab_at: int | None = None) -> bool:
+        """Whether a plan made a moment ago still fits: the steps are the same objects (a language switch makes new
+        ones), the lab has not moved on meanwhile (a step passed while the checkpoints were weighed), nothing runs."""
+        same_steps = any(step is plan.target for step in self.steps)
+        return same_steps and not self.busy and (lab_at is None or lab_at == self.lab_at)
+
     def on_rebuild_planned(self, message: msg.RebuildPlanned) -> None:
-        if not self.app.closing:
+        if not self.app.closing and self._still_fits(message.plan, message.lab_at):
             self.offer_rebuild(message.plan, message.go)
 
     def action_rebuild(self) -> None:
@@ -206,11 +212,14 @@ class LabReports:
     def _rebuild_answered(self, plan: Plan, go: bool, rebuild: bool | None) -> None:
         if not rebuild or not self._can_act():
             return
+        if not self._still_fits(plan):
+            self.step_bar.show_note(_("The lab or the course changed while you were asked: b plans the rebuild again."))
+            return
         self.activity = Activity.REBUILDING
         if plan.restore:
-            first = f"restoring the checkpoint after {plan.restored_after}…"
+            first = _("restoring the checkpoint after {lesson}…").format(lesson=plan.restored_after)
         else:
-            first = "removing the containers, starting them afresh…" if plan.reset else "starting…"
+            first = _("removing the containers, starting them afresh…") if plan.reset else _("starting…")
         self.step_bar.show_rebuilding(0, len(plan.replay), "", first)
         self.owner.rebuild(plan, go)
 

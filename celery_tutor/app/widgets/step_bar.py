@@ -9,7 +9,10 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from celery_tutor.app.guard import guarded
-from celery_tutor.i18n import _
+from celery_tutor.i18n import N_, _
+
+# A replay's phases, named by verify (steps/verify.py) and shown here in the learner's language.
+_PHASES = (N_("check must fail"), N_("solution"), N_("check"))
 
 
 @guarded("_tick")
