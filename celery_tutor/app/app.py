@@ -142,6 +142,15 @@ class TutorApp(App):
     def probe_status(self) -> None:
         self.lab_owner.probe()
 
+    def on_room_problem(self, message: msg.RoomProblem) -> None:
+        if self.closing or self.main is None:
+            return
+        if message.problem:
+            self.main.status_bar.show_note(_("room not reachable, your work goes on here: {problem}").format(
+                problem=message.problem))
+        else:
+            self.main.status_bar.show_note(_("the room answers again"))
+
     def on_teacher_said(self, message: msg.TeacherSaid) -> None:
         if self.closing or self.main is None:
             return

@@ -169,3 +169,10 @@ class TeacherSaid(Message):
 
     text: str
     fresh: bool = True
+
+
+@dataclass
+class RoomProblem(Message):
+    """The room this tutor reports to (--room) stopped answering, or answers again (`problem` empty)."""
+
+    problem: str

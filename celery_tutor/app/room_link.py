@@ -18,6 +18,7 @@ class RoomLink:
         self.app = app
         self.source = source
         self.interval = interval
+        self._problem = ""  # what the learner was last told about the room: told again only when it changes
         self._heard = False  # the first line heard is the one said before this tutor opened (a reload): no notice
         self._polling = threading.Lock()  # taken by a poll as it starts, let go by its worker as it ends
 
@@ -38,6 +39,10 @@ class RoomLink:
             line = None
         finally:
             self._polling.release()
+        problem = getattr(self.source, "problem", "")  # a room's server (--room) says why it could not be reached
+        if problem != self._problem:
+            self._problem = problem
+            self.app.post_message(msg.RoomProblem(problem))
         if line is not None:
             # Told apart by order, not by time: a room's server and a learner's laptop do not share a clock.
             fresh, self._heard = self._heard, True

@@ -1,4 +1,5 @@
-"""The room's teacher says a line: the learner's tutor shows it in its step bar (and as a notice) within seconds."""
+"""The room and its tutor: the teacher's line shown in the step bar (and as a notice) within seconds; a room that stops
+answering said in the status bar."""
 
 from __future__ import annotations
 
@@ -38,3 +39,28 @@ async def _drive(course):
         app.clear_notifications()
         await pilot.pause(1.5)
         assert not app._notifications  # the same line is not announced twice
+
+
+class _Room:
+    """A room's server as the --room tutor sees it: no line to hear, and a problem reaching it, or none."""
+
+    problem = ""
+
+    def poll(self):
+        return None
+
+
+def test_a_room_that_stops_answering_is_said_in_the_status_bar_and_so_is_its_return():
+    room = _Room()
+    asyncio.run(_watch_the_room(load_course(Path(__file__).parent / "snapshot_lessons"), room))
+
+
+async def _watch_the_room(course, room):
+    app = fake_app(course, room_source=room)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app)(pilot)
+        room.problem = "cannot reach the room at http://127.0.0.1:9/ (connection refused)"
+        await wait_for(pilot, lambda: "room not reachable" in app.main.status_bar.note, 10, "the room's problem")
+        assert "connection refused" in app.main.status_bar.note
+        room.problem = ""
+        await wait_for(pilot, lambda: app.main.status_bar.note == "the room answers again", 10, "the room back")
