@@ -40,6 +40,21 @@ def asleep_file(lab: str) -> Path:
     return state_dir() / f"asleep-{lab}.json"
 
 
+def forget_seat(lab: str) -> None:
+    """What a seat's lab leaves in the state and log directories removed once the seat is over: its progress, the
+    teacher's line to it, what it ran when put to sleep, its panes' logs (a later seat of the same lab name would be
+    shown them after its first reload)."""
+    import shutil
+
+    from celery_tutor.paths import log_dir
+    from celery_tutor.server.teacher_line import line_file
+    from celery_tutor.steps.progress import SavedProgress
+
+    for path in (SavedProgress.for_lab(lab).path, line_file(lab), asleep_file(lab)):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(log_dir() / lab, ignore_errors=True)
+
+
 def seat_name_problem(name: str) -> str | None:
     """Why `name` cannot be a seat's name, or None."""
     if not name:

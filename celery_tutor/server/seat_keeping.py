@@ -9,9 +9,7 @@ import time
 
 from celery_tutor.lab import docker_engine  # connect looked up when called: a stand-in engine is seen
 from celery_tutor.lab.lab import Lab
-from celery_tutor.server import teacher_line
-from celery_tutor.server.room import Seat, asleep_file
-from celery_tutor.steps.progress import SavedProgress
+from celery_tutor.server.room import Seat, asleep_file, forget_seat
 
 log = logging.getLogger("celery-tutor.serve")
 
@@ -79,7 +77,6 @@ class SeatKeeping:
         async with self._lock(seat.lab):
             await asyncio.to_thread(self._lab_down, seat.lab, seat.engine)
         self.room.remove(seat.name)
-        for path in (SavedProgress.for_lab(seat.lab).path, teacher_line.line_file(seat.lab), asleep_file(seat.lab)):
-            path.unlink(missing_ok=True)
+        forget_seat(seat.lab)
         self._left.pop(seat.lab, None)
         self._warm_wanted.set()  # a place freed in a full room

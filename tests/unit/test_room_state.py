@@ -37,3 +37,23 @@ def test_a_lab_left_half_made_is_in_the_room_file_to_be_removed_and_a_failed_one
     assert again.labs() == [(half, None)]  # `room end` removes it with the seats' labs
     seat, _ = again.take("Ada")
     assert seat.lab != half  # never a lab that was not made whole
+
+
+def test_an_ended_seat_leaves_nothing_a_later_seat_of_its_lab_name_would_find(monkeypatch, tmp_path):
+    from celery_tutor.paths import log_dir
+    from celery_tutor.server import teacher_line
+    from celery_tutor.server.room import asleep_file, forget_seat
+    from celery_tutor.steps.progress import SavedProgress
+
+    monkeypatch.setenv("CELERY_TUTOR_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    lab = "web-1-ada-c60b"
+    logs = log_dir() / lab
+    logs.mkdir(parents=True)
+    (logs / "celery-1.log").write_text("the first seat's output\n")
+    SavedProgress.for_lab(lab).save()
+    teacher_line.say(lab, "hello")
+    asleep_file(lab).write_text("{}")
+    forget_seat(lab)
+    assert not logs.exists() and not SavedProgress.for_lab(lab).path.exists()
+    assert not teacher_line.line_file(lab).exists() and not asleep_file(lab).exists()
