@@ -456,6 +456,19 @@ BROKEN_TASKS = (r"printf 'from celery import Celery\napp = Celery(\"tasks\", bro
                 r"\n@app.task\ndef add(x, y)\n    return x + y\n' > /root/tasks.py")
 
 
+def _section_two(lessons: Path, ids: str) -> None:
+    """A course.yaml of section 二 alone, with the lessons `ids` (copied into `lessons` by the test)."""
+    (lessons / "course.yaml").write_text(textwrap.dedent(f"""\
+        title: Section two
+        nodes: [celery-1, celery-2]
+        sections:
+          - number: 2
+            title: First steps with Celery
+            notes: 二、初级应用
+            lessons: [{ids}]
+        """))
+
+
 def test_a_typo_in_tasks_py_gets_its_one_line_reason_in_chinese(celery_lab, tmp_path):
     from celery_tutor import i18n
 
@@ -464,15 +477,7 @@ def test_a_typo_in_tasks_py_gets_its_one_line_reason_in_chinese(celery_lab, tmp_
     shutil.copy(lessons_dir() / "2-1-code.md", lessons / "2-1-code.md")
     for catalog in ("2-1-code.po", "check_helpers.po"):
         shutil.copy(lessons_dir() / "locale" / "zh" / catalog, lessons / "locale" / "zh" / catalog)
-    (lessons / "course.yaml").write_text(textwrap.dedent("""\
-        title: Section two
-        nodes: [celery-1, celery-2]
-        sections:
-          - number: 2
-            title: First steps with Celery
-            notes: 二、初级应用
-            lessons: [tasks-code]
-        """))
+    _section_two(lessons, "tasks-code")
     app = make_app(load_course(lessons, "zh"), lambda: celery_lab, lab_name=celery_lab.name, progress=ProgressView(),
                    log_dir=tmp_path / "log", status_interval=2.0, crash_on_error=True)
 
@@ -498,15 +503,7 @@ def test_a_typo_in_tasks_py_and_a_worker_started_twice(celery_lab, tmp_path):
     lessons.mkdir()
     for name in ("2-1-code.md", "2-2-start.md"):
         shutil.copy(lessons_dir() / name, lessons / name)
-    (lessons / "course.yaml").write_text(textwrap.dedent("""\
-        title: Section two
-        nodes: [celery-1, celery-2]
-        sections:
-          - number: 2
-            title: First steps with Celery
-            notes: 二、初级应用
-            lessons: [tasks-code, worker-start]
-        """))
+    _section_two(lessons, "tasks-code, worker-start")
     app = app_over(lessons, lambda: celery_lab, celery_lab.name, tmp_path)
 
     async def scenario():

@@ -75,13 +75,18 @@ class Terminal:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
 
-@pytest.fixture
-def terminal(lab, tmp_path):
+def _started(lab, tmp_path, lang: str):
+    """`celery-tutor start` on the test's lab in a terminal of its own, its state in tmp_path, the locale `lang`."""
     env = {"CELERY_TUTOR_STATE_DIR": str(tmp_path / "state"), "XDG_STATE_HOME": str(tmp_path / "state"),
-           "XDG_DATA_HOME": str(tmp_path / "data"), "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+           "XDG_DATA_HOME": str(tmp_path / "data"), "TERM": "xterm-256color", "LANG": lang}
     if os.environ.get("DOCKER_HOST"):
         env["DOCKER_HOST"] = os.environ["DOCKER_HOST"]
-    made = Terminal(f"celery-tutor start --lab {lab.name}", env)
+    return Terminal(f"celery-tutor start --lab {lab.name}", env)
+
+
+@pytest.fixture
+def terminal(lab, tmp_path):
+    made = _started(lab, tmp_path, "C.UTF-8")
     yield made
     made.close()
 
@@ -139,11 +144,7 @@ def test_start_at_a_step_replays_the_steps_before_it(lab, tmp_path):
 @pytest.fixture
 def chinese_terminal(lab, tmp_path):
     """The console script as a Chinese-speaking learner starts it: a Chinese locale and no --lang."""
-    env = {"CELERY_TUTOR_STATE_DIR": str(tmp_path / "state"), "XDG_STATE_HOME": str(tmp_path / "state"),
-           "XDG_DATA_HOME": str(tmp_path / "data"), "TERM": "xterm-256color", "LANG": "zh_CN.UTF-8"}
-    if os.environ.get("DOCKER_HOST"):
-        env["DOCKER_HOST"] = os.environ["DOCKER_HOST"]
-    made = Terminal(f"celery-tutor start --lab {lab.name}", env)
+    made = _started(lab, tmp_path, "zh_CN.UTF-8")
     yield made
     made.close()
 
