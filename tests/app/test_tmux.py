@@ -149,9 +149,17 @@ def chinese_terminal(lab, tmp_path):
     made.close()
 
 
-def test_the_tutor_in_chinese_in_a_real_terminal_gives_a_failed_checks_reason_in_chinese(chinese_terminal):
+def test_the_tutor_in_chinese_in_a_real_terminal_gives_a_failed_checks_reason_in_chinese(chinese_terminal, lab):
     terminal = chinese_terminal
     terminal.wait_for("第 1 步，共 1 步", 30)
+    terminal.wait_for("q 退出", 10)  # the footer's keys, in Chinese
+    terminal.wait_for(f"实验环境 {lab.name}", 30)  # connected: the keys act on the lab
+    terminal.keys("?")  # the help in Chinese, closed again, as the English test does before its first step
+    terminal.wait_for("导师怎么用")
+    terminal.keys("Escape")
+    deadline = time.monotonic() + 10
+    while "导师怎么用" in terminal.screen() and time.monotonic() < deadline:
+        time.sleep(0.2)
     terminal.keys("r")  # the containers, started through the Docker API; the check passes
     terminal.wait_for("● celery-3", 120)
     terminal.keys("n")
