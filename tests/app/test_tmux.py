@@ -71,6 +71,16 @@ class Terminal:
                 raise AssertionError(f"{text!r} did not appear within {timeout:g} s; the screen:\n{screen}")
             time.sleep(0.2)
 
+    def help_opens_and_closes(self, title: str) -> None:
+        """? shows the help (its title on screen), Esc takes it away again."""
+        self.keys("?")
+        self.wait_for(title)
+        self.keys("Escape")
+        deadline = time.monotonic() + 10
+        while title in self.screen() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert title not in self.screen()
+
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
@@ -97,13 +107,7 @@ def test_the_console_script_in_a_real_terminal(terminal, lab):
     assert "Start three containers" in screen and "r Run" in screen
     terminal.wait_for(f"lab {lab.name}", 30)
 
-    terminal.keys("?")
-    terminal.wait_for("How the tutor works")
-    terminal.keys("Escape")
-    deadline = time.monotonic() + 10
-    while "How the tutor works" in terminal.screen() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert "How the tutor works" not in terminal.screen()
+    terminal.help_opens_and_closes("How the tutor works")
 
     terminal.keys("n")  # not passed yet: stays on the step
     assert "Step 1 of 1" in terminal.screen()
@@ -154,12 +158,7 @@ def test_the_tutor_in_chinese_in_a_real_terminal_gives_a_failed_checks_reason_in
     terminal.wait_for("第 1 步，共 1 步", 30)
     terminal.wait_for("q 退出", 10)  # the footer's keys, in Chinese
     terminal.wait_for(f"实验环境 {lab.name}", 30)  # connected: the keys act on the lab
-    terminal.keys("?")  # the help in Chinese, closed again, as the English test does before its first step
-    terminal.wait_for("导师怎么用")
-    terminal.keys("Escape")
-    deadline = time.monotonic() + 10
-    while "导师怎么用" in terminal.screen() and time.monotonic() < deadline:
-        time.sleep(0.2)
+    terminal.help_opens_and_closes("导师怎么用")  # in Chinese, as the English test does before its first step
     terminal.keys("r")  # the containers, started through the Docker API; the check passes
     terminal.wait_for("● celery-3", 120)
     terminal.keys("n")
