@@ -26,6 +26,8 @@ from celery_tutor.server.view import seat_rows
 from celery_tutor.steps.progress import SavedProgress
 
 log = logging.getLogger("celery-tutor.serve")
+# Seconds after a seat takes a lab of the warm pool before the next is made (a tutor starts in about two).
+REFILL_AFTER = 5.0
 
 
 class _Logged:
@@ -220,7 +222,8 @@ class TutorServer(SeatKeeping, RemoteSeats, Server):
                                 content_type="text/html")
         if made:
             log.info("seat %r took lab %s", seat.name, seat.lab)
-            self._warm_wanted.set()
+            # The pool's next lab is made once this seat's tutor is up: its start would share the CPU with it.
+            asyncio.get_running_loop().call_later(REFILL_AFTER, self._warm_wanted.set)
         self._left[seat.lab] = time.monotonic()
         self._start_early(seat)
         websocket_url = self.public_url.replace("http", "ws", 1) + f"/ws/{seat.lab}/{self.seat_key(seat.lab)}"
