@@ -18,6 +18,7 @@ from celery_tutor.lab.docker_engine import connect
 from celery_tutor.lab.image import LABEL, LabImage
 from celery_tutor.lab.lab import Lab
 from celery_tutor.paths import assets_dir
+from room_server import PREFIX as ROOM_PREFIX
 
 ROOT = Path(__file__).resolve().parent.parent
 # Hypothesis fails an example that takes over 200 ms; on a loaded machine (CI beside other jobs) one can, and time is
@@ -104,7 +105,7 @@ def _labelled(client) -> set[str]:
                           ("volume", (api.volumes(filters={"label": LABEL}) or {}).get("Volumes") or [])):
         for obj in listing:
             owner = (obj.get("Labels") or {}).get(LABEL, "")
-            if owner.startswith((TEST_PREFIX, "web-")) or owner == "celery-tutor-verify":
+            if owner.startswith((TEST_PREFIX, f"{ROOM_PREFIX}-")) or owner == "celery-tutor-verify":
                 found.add(f"{kind} {obj.get('Names', [obj.get('Name')])[0]}")
     return found
 

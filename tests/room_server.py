@@ -22,6 +22,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+# The labs of this run's rooms are named PREFIX-1, PREFIX-2-ada ...: another room on the engine (a developer's, a
+# second suite's) has labs of its own names, which this run neither counts nor removes.
+PREFIX = f"web{uuid.uuid4().hex[:4]}"
+
+
 def seat_name(who: str) -> str:
     """A seat name no other test run uses at the same time: its lab's name comes from it."""
     return f"{who}-{uuid.uuid4().hex[:4]}"
@@ -42,7 +47,7 @@ class RoomServer:
 
     def start(self) -> RoomServer:
         self.process = subprocess.Popen([sys.executable, "-m", "celery_tutor", "serve", "--port", str(self.port),
-                                         *self.args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                         "--lab", PREFIX, *self.args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                         env=self.env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 
 from celery_tutor.lab.lab import Lab, list_labs
 
-from room_server import RoomServer, seat_name
+from room_server import PREFIX, RoomServer, seat_name
 
 pytestmark = [pytest.mark.lab,
               pytest.mark.skipif(not shutil.which("chromedriver"), reason="needs chromium and chromium-driver "
@@ -117,5 +117,5 @@ def test_without_the_code_a_browser_gets_a_403_page_and_no_lab(room, browsers, d
     stranger.open(f"{room.url}/room?code={room.code}")  # the learners' code is not the teacher's
     assert "The teacher's code is needed" in stranger.text()
     time.sleep(2)
-    assert "web-1-eve" not in {lab.name for lab in list_labs(docker_client)}  # the lab eve's seat would have had
+    assert f"{PREFIX}-1-eve" not in {lab.name for lab in list_labs(docker_client)}  # the lab eve's seat would have had
     assert room.saved()["seats"] == []

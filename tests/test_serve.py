@@ -17,7 +17,7 @@ import pytest
 from celery_tutor.lab.lab import Lab, list_labs
 
 from engine_proxy import EngineProxy
-from room_server import RoomServer, seat_name
+from room_server import PREFIX, RoomServer, seat_name
 
 pytestmark = pytest.mark.lab
 
@@ -29,7 +29,7 @@ def _free_port() -> int:
 
 
 def _web_labs(client) -> dict[str, int]:
-    return {lab.name: lab.running for lab in list_labs(client) if lab.name.startswith("web-")}
+    return {lab.name: lab.running for lab in list_labs(client) if lab.name.startswith(f"{PREFIX}-")}
 
 
 def test_serve_starts_an_app_on_the_seats_lab_and_keeps_the_lab_after_the_connection(docker_client, lab_image,
@@ -159,7 +159,7 @@ def test_serve_at_brings_each_new_lab_to_the_step_and_records_it(docker_client, 
 
     monkeypatch.setenv("CELERY_TUTOR_STATE_DIR", str(tmp_path))
     server = TutorServer(port=_free_port(), at="rabbitmq-install/install")
-    name = f"web-{os.urandom(4).hex()}"
+    name = f"{PREFIX}-{os.urandom(4).hex()}"
     try:
         server._lab_up(name, None)
         progress = SavedProgress.for_lab(name)

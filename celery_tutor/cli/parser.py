@@ -164,6 +164,9 @@ def build() -> Parser:
     serve.add_argument("--engines", nargs="+", metavar="URL",
                        help="Docker engines to spread the labs over, in turn (default: --engine or the local one)")
     serve.add_argument("--public-url", metavar="URL", help="the URL browsers use, when behind a proxy")
+    serve.add_argument("--lab", type=options.lab_name, default=argparse.SUPPRESS, metavar="PREFIX",
+                       help="a new room's labs are named PREFIX-1, PREFIX-2-ada ... (default web): two rooms on one "
+                            "engine need two prefixes")
     serve.add_argument("--at", metavar="STEP", help="every new seat's lab starts at this step, the earlier "
                                                     "steps' solutions replayed")
     serve.add_argument("--code", metavar="CODE", help="the room code learners join with (default: made up, printed, "

@@ -17,7 +17,7 @@ def run(args) -> int:
     course = context.course(args)  # and if the lessons are broken
     if args.at:
         context.steps(course, args.at)  # and if the step is not in them
-    room = Room.open(code=args.code, teacher_code=args.teacher_code, cap=args.seats)
+    room = Room.open(code=args.code, teacher_code=args.teacher_code, cap=args.seats, prefix=args.lab or "web")
     TutorServer(host=args.host, port=args.port, engines=engines, lessons=args.lessons,
                 public_url=args.public_url, at=args.at, room=room, lang=getattr(args, "lang", None), warm=args.warm,
                 idle=args.idle, expire=args.expire).serve()

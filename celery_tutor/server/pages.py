@@ -50,13 +50,22 @@ def teacher(rows: list[dict], code: str, learners_url: str) -> str:
         return (f'<form method="post" action="/room/{name}?{urlencode({"code": code})}">'
                 f'<input type="hidden" name="seat" value="{escape(seat)}">{field}<button>{label}</button></form>')
 
+    def step(row: dict) -> str:
+        bringing = row.get("bringing")
+        if not bringing:
+            return escape(row["step"] or "")
+        if bringing["state"] == "failed":
+            return (f'{escape(row["step"] or "")}<br><span style="color:#f99">could not bring to '
+                    f'{escape(bringing["step"])}: {escape(bringing["why"])}</span>')
+        return f'{escape(row["step"] or "")}<br>→ {escape(bringing["step"])} ({escape(bringing["state"])})'
+
     cells = []
     for row in rows:
         mark = "stuck" if row["stuck"] else ""
         cells.append(
             f'<tr class="{mark}"><td>{escape(row["name"])}</td>'
             f'<td>{"their own machine" if row.get("remote") else escape(row["lab"])}</td>'
-            f'<td>{escape(row["step"] or "")}</td><td>{row["passed"]}</td><td>{row["failures"]}</td>'
+            f'<td>{step(row)}</td><td>{row["passed"]}</td><td>{row["failures"]}</td>'
             f'<td>{row["hints"]}</td><td>{row["solutions"]}</td><td>{int(row["seconds_on_step"]) // 60} min</td>'
             f'<td class="{"" if row["connected"] else "off"}">{"yes" if row["connected"] else "no"}</td>'
             f'<td>{"stuck" if row["stuck"] else ""}</td>'
@@ -70,7 +79,8 @@ def teacher(rows: list[dict], code: str, learners_url: str) -> str:
            '<input name="text" size="60" placeholder="a line for every learner" maxlength="200" required>'
            '<button>Send to everyone</button></form></p>'
            f'<p>{action("bring", "*", "Bring every seat to", step=True)} (each lab made afresh from the nearest '
-           'checkpoint; the learners reload their page)</p>')
+           'checkpoint, one seat after another, as the table shows; each learner reloads their page when theirs '
+           'is done)</p>')
     return _page("The room", f"<p>Learners join at <a href=\"{escape(learners_url)}\">{escape(learners_url)}</a>"
                              f"</p>{table}{say}<p class=\"off\">Refreshes every 3 s; the same as JSON at "
                              f"<code>/room.json?code=…</code>.</p>", refresh=3)

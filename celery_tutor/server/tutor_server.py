@@ -19,6 +19,7 @@ from textual_serve.server import Server, to_int
 from celery_tutor.lab import docker_engine  # connect looked up when called: a stand-in engine is seen
 from celery_tutor.lab.lab import Lab
 from celery_tutor.server import pages, teacher_line
+from celery_tutor.server.bringing import Bringing
 from celery_tutor.server.remote_seats import RemoteSeats
 from celery_tutor.server.room import Room, RoomFull, Seat, asleep_file, same_code, seat_name_problem
 from celery_tutor.server.seat_keeping import SeatKeeping
@@ -43,7 +44,7 @@ class _Logged:
         log.info("lab %s: %s %s", self.lab, outcome.step.full_id, "replayed" if outcome.passed else outcome.reason)
 
 
-class TutorServer(SeatKeeping, RemoteSeats, Server):
+class TutorServer(Bringing, SeatKeeping, RemoteSeats, Server):
     """Serves the tutor to a room: each learner's seat owns a lab (on the engines in turn) and its progress, kept when
     the browser goes away; the room's state is in a file, so a restarted server finds every seat as it was."""
 
@@ -67,6 +68,7 @@ class TutorServer(SeatKeeping, RemoteSeats, Server):
         self.idle = idle * 60 if idle else None  # seconds with no one on a seat before its lab is stopped
         self.expire = expire * 60 if expire else None  # and before the seat is ended
         self._left: dict[str, float] = {}  # lab -> when its learner was last seen (page, socket); monotonic
+        self._bringing_init()
 
     # --- access ------------------------------------------------------------------------------------------
 
@@ -153,15 +155,6 @@ class TutorServer(SeatKeeping, RemoteSeats, Server):
             log.warning("lab %s was not brought to %s: %s", lab.name, at or self.at, rebuilt.reason)
         return "" if rebuilt.ok else rebuilt.reason
 
-    def _bring(self, seat: Seat, step: str) -> str:
-        """A seat's lab made afresh and brought to `step` (from the nearest checkpoint), its progress put there."""
-        from celery_tutor.course.loader import course_nodes
-        from celery_tutor.paths import lessons_dir
-
-        lab = Lab(docker_engine.connect(seat.engine), name=seat.lab, nodes=course_nodes(self.lessons or lessons_dir()))
-        asleep_file(seat.lab).unlink(missing_ok=True)  # made afresh: nothing to wake
-        return self._replay(lab, step)
-
     def _lab_down(self, name: str, engine: str | None) -> None:
         try:
             Lab(docker_engine.connect(engine), name=name).down()
@@ -236,13 +229,13 @@ class TutorServer(SeatKeeping, RemoteSeats, Server):
 
     async def handle_room_page(self, request: web.Request) -> web.Response:
         await self._teacher(request)
-        rows = seat_rows(self.room, self._connected())
+        rows = seat_rows(self.room, self._connected(), self.brought)
         return web.Response(text=pages.teacher(rows, self.room.teacher_code, self.learners_url()),
                             content_type="text/html")
 
     async def handle_room_json(self, request: web.Request) -> web.Response:
         await self._teacher(request)
-        return web.json_response({"seats": seat_rows(self.room, self._connected())})
+        return web.json_response({"seats": seat_rows(self.room, self._connected(), self.brought)})
 
     async def handle_room_action(self, request: web.Request) -> web.Response:
         """reset (a seat's lab made afresh, its progress kept), bring (a seat, or every seat, to a step), end (the
@@ -265,18 +258,14 @@ class TutorServer(SeatKeeping, RemoteSeats, Server):
             if not every and seats[0].remote:
                 raise web.HTTPConflict(text=f"{seats[0].name}'s lab is on their own machine: "
                                             f"`celery-tutor start --at {step}` there brings it")
-            done = {"brought": [seat.name for seat in seats], "step": step, "failed": {}}
-            for seat in seats:  # one after another: thirty restores at once would starve the engine
-                await self._disconnect(seat.lab, f"the teacher brings your seat to {step}: reload the page")
-                async with self._lock(seat.lab):
-                    why = await asyncio.to_thread(self._bring, seat, step)
-                if why:
-                    done["failed"][seat.name] = why
+            self.bring_later(seats, step)  # the room's view shows each seat waiting, under way, failed
+            done = {"bringing": [seat.name for seat in seats], "step": step}
         elif action in ("reset", "end"):
             seat = self._seat_of(form)
             if seat.remote and action == "reset":
                 raise web.HTTPConflict(text=f"{seat.name}'s lab is on their own machine: `celery-tutor lab reset` "
                                             "there resets it")
+            self.bring_dropped(seat.lab)
             if action == "end":
                 if self._reported.pop(seat.lab, None) is not None:
                     self._ended.add(Room.key(seat.name))
@@ -290,7 +279,7 @@ class TutorServer(SeatKeeping, RemoteSeats, Server):
         else:
             raise web.HTTPNotFound(text=f"no action {action!r}: reset, bring, end or say")
         if "json" in request.headers.get("Accept", ""):
-            return web.json_response(done)
+            return web.json_response(done, status=202 if action == "bring" else 200)
         raise web.HTTPSeeOther(f"/room?{urlencode({'code': self.room.teacher_code})}")
 
     def _seat_of(self, form: dict) -> Seat:

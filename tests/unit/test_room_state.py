@@ -57,3 +57,20 @@ def test_an_ended_seat_leaves_nothing_a_later_seat_of_its_lab_name_would_find(mo
     forget_seat(lab)
     assert not logs.exists() and not SavedProgress.for_lab(lab).path.exists()
     assert not teacher_line.line_file(lab).exists() and not asleep_file(lab).exists()
+
+
+def test_a_rooms_labs_carry_its_prefix_which_the_room_keeps_whatever_a_later_serve_is_given(tmp_path):
+    room = Room.open(tmp_path / "room.json", prefix="class-a")
+    ada, _ = room.take("Ada")
+    assert ada.lab == "class-a-1-ada" and room.making(None) == "class-a-2"
+    again = Room.open(tmp_path / "room.json", prefix="web")  # its labs are named already: a new prefix would
+    bob, _ = again.take("Bob")                                # leave them to no one
+    assert bob.lab == "class-a-3-bob"
+
+
+def test_serve_takes_the_rooms_prefix_from_lab_before_or_after_the_command():
+    from celery_tutor.cli.parser import parse
+
+    for argv in (["--lab", "class-a", "serve"], ["serve", "--lab", "class-a"]):
+        assert parse(argv).lab == "class-a"
+    assert parse(["serve"]).lab is None
