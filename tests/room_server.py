@@ -46,9 +46,8 @@ class RoomServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> RoomServer:
-        self.process = subprocess.Popen([sys.executable, "-m", "celery_tutor", "serve", "--port", str(self.port),
-                                         "--lab", PREFIX, *self.args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                        env=self.env)
+        argv = [sys.executable, "-m", "celery_tutor", "serve", "--port", str(self.port), "--lab", PREFIX, *self.args]
+        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:

@@ -18,7 +18,7 @@ REPORTED_WITHIN = 10.0  # seconds: a remote seat that reported since then is con
 
 
 class RemoteSeats:
-    """Mixed into TutorServer: its room, its live connections and `_reported`, `_ended` are the ones used here."""
+    """Mixed into TutorServer: its room, its live connections and `_reported` are the ones used here."""
 
     def _connected(self) -> set[str]:
         """The labs of the seats open now: in a browser, or a tutor of the learner's own that reported lately."""
@@ -43,7 +43,7 @@ class RemoteSeats:
         problem = seat_name_problem(name)
         if problem:
             return refused(400, f"{problem} (--seat NAME)")
-        if Room.key(name) in self._ended:
+        if Room.key(name) in self.room.ended:
             return refused(410, "the teacher ended your seat in the room; your tutor goes on, unreported")
         seat = self.room.seat(name)
         if seat is not None and not seat.remote:

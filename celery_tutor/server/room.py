@@ -92,6 +92,9 @@ class Room:
     # Labs for seats to come (--warm): {"lab", "engine", "ready"}; one not ready was being made (a killed serve
     # leaves it half made: the next serve removes it and makes another).
     pool: list[dict] = field(default_factory=list)
+    # Seats on learners' own machines that the teacher ended (by key): their tutors go on reporting, and are refused
+    # until the room ends, also by a serve started again.
+    ended: set[str] = field(default_factory=set)
 
     @staticmethod
     def key(name: str) -> str:
@@ -118,6 +121,7 @@ class Room:
             room.seats[cls.key(seat.name)] = seat
         room.pool = [dict(lab=ready["lab"], engine=ready.get("engine"), ready=bool(ready.get("ready")))
                      for ready in saved.get("pool", [])]
+        room.ended = set(saved.get("ended", []))
         return room
 
     def seat(self, name: str) -> Seat | None:
@@ -176,6 +180,8 @@ class Room:
 
     def remove(self, name: str) -> Seat | None:
         seat = self.seats.pop(self.key(name), None)
+        if seat is not None and seat.remote:
+            self.ended.add(self.key(name))
         self.save()
         return seat
 
@@ -183,7 +189,8 @@ class Room:
         """Written atomically: a server killed mid-write leaves the previous file whole."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {"version": VERSION, "code": self.code, "teacher_code": self.teacher_code, "prefix": self.prefix,
-                "seats": [asdict(seat) for seat in self.seats.values()], "pool": self.pool}
+                "seats": [asdict(seat) for seat in self.seats.values()], "pool": self.pool,
+                "ended": sorted(self.ended)}
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=self.path.parent, delete=False,
                                          prefix=f".{self.path.name}.", suffix=".tmp") as out:
             json.dump(data, out, ensure_ascii=False, indent=1)

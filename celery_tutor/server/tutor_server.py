@@ -62,7 +62,6 @@ class TutorServer(Bringing, SeatKeeping, RemoteSeats, Server):
         self._locks: dict[str, asyncio.Lock] = {}  # lab -> held while it is brought up or down
         self._starting: set[asyncio.Task] = set()  # labs started as their page loads (asyncio keeps weak references)
         self._reported: dict[str, tuple[float, dict]] = {}  # a remote seat's lab -> when it last reported, and what
-        self._ended: set[str] = set()  # remote seats the teacher ended: their tutors' reports are refused
         self.warm = warm  # labs kept ready (brought to --at) for the seats to come
         self._warm_wanted = asyncio.Event()
         self.idle = idle * 60 if idle else None  # seconds with no one on a seat before its lab is stopped
@@ -267,9 +266,8 @@ class TutorServer(Bringing, SeatKeeping, RemoteSeats, Server):
                                             "there resets it")
             self.bring_dropped(seat.lab)
             if action == "end":
-                if self._reported.pop(seat.lab, None) is not None:
-                    self._ended.add(Room.key(seat.name))
-                await self._end_seat(seat)
+                self._reported.pop(seat.lab, None)
+                await self._end_seat(seat)  # a seat on its learner's own machine: its reports refused from now
             else:
                 await self._disconnect(seat.lab, "the teacher chose to reset your seat")
                 async with self._lock(seat.lab):

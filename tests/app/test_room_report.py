@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 
 import pytest
 
@@ -52,6 +53,11 @@ def test_a_local_tutor_reports_its_pass_to_the_room_and_hears_the_teacher(room, 
     with pytest.raises(RoomUnreachable, match="the teacher ended your seat"):
         reporter.report()
     assert name not in {row["name"] for row in room.room()}
+    room.stop(signal.SIGKILL)  # and a serve started again remembers it: the tutor on the laptop still reports
+    room.start()
+    with pytest.raises(RoomUnreachable, match="the teacher ended your seat"):
+        reporter.report()
+    assert room.room() == []
 
 
 async def _drive(app, room, name):

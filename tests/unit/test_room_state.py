@@ -74,3 +74,13 @@ def test_serve_takes_the_rooms_prefix_from_lab_before_or_after_the_command():
     for argv in (["--lab", "class-a", "serve"], ["serve", "--lab", "class-a"]):
         assert parse(argv).lab == "class-a"
     assert parse(["serve"]).lab is None
+
+
+def test_an_ended_seat_on_a_learners_own_machine_stays_ended_for_a_serve_started_again(tmp_path):
+    room = Room.open(tmp_path / "room.json")
+    room.take("Kim", remote=True)
+    room.take("Ada")
+    room.remove("kim")
+    room.remove("Ada")
+    again = Room.open(tmp_path / "room.json")
+    assert again.ended == {"kim"}  # its tutor's reports refused; Ada's name, a browser's, may be taken again
