@@ -119,3 +119,26 @@ def test_without_the_code_a_browser_gets_a_403_page_and_no_lab(room, browsers, d
     time.sleep(2)
     assert f"{PREFIX}-1-eve" not in {lab.name for lab in list_labs(docker_client)}  # the lab eve's seat would have had
     assert room.saved()["seats"] == []
+
+
+def test_the_rooms_language_is_a_seats_default_not_its_choice(tmp_path, lab_image, browsers, monkeypatch):
+    from celery_tutor.steps.progress import SavedProgress
+
+    server = RoomServer(tmp_path / "state", "--lang", "zh").start()
+    again = RoomServer(server.state)  # the teacher serves the room again, in English: the seat follows
+    try:
+        name = seat_name("lin")
+        lin = browsers()
+        lin.open(server.seat_url(name))
+        lin.wait_for("启动 celery-1")  # the first step in the room's language
+        lab = server.seat(name)["lab"]
+        monkeypatch.setenv("CELERY_TUTOR_STATE_DIR", str(server.state))
+        assert SavedProgress.for_lab(lab).language is None  # nothing the learner chose is saved
+        server.stop()
+        again.port = server.port
+        again.start()
+        lin.reload()
+        lin.wait_for(lab, "Start celery-1")
+    finally:
+        again.stop()
+        server.end()

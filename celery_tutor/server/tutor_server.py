@@ -100,9 +100,10 @@ class TutorServer(Bringing, SeatKeeping, RemoteSeats, Server):
         return self.lang or from_accept_language(accept_language)
 
     def app_command(self, lab: str, engine: str | None, lang: str | None = None) -> str:
-        argv = [sys.executable, "-m", "celery_tutor"]
-        if lang:
-            argv += ["--lang", lang]
+        # The room's or the browser's language comes as the seat's locale, not --lang: a default, which the seat's
+        # app does not keep as the learner's own choice (a later --lang of the room, or the palette, still counts).
+        argv = ["env", f"LANGUAGE={lang}"] if lang else []
+        argv += [sys.executable, "-m", "celery_tutor"]
         if engine:
             argv += ["--engine", engine]
         if self.lessons:

@@ -53,7 +53,13 @@ def test_a_seats_own_choice_wins_and_its_app_reads_it_from_the_progress(state):
     assert "--lang" not in argv
 
 
-def test_the_seats_app_is_started_in_its_language(state):
+def test_the_seats_app_is_started_in_its_language_as_a_default_it_does_not_keep(state, monkeypatch):
+    from celery_tutor.cli import context
+    from celery_tutor.cli.parser import parse
+
     argv = shlex.split(_server(state).app_command("web-1-cy", None, "zh"))
-    assert argv[argv.index("--lang") + 1] == "zh" and argv.index("--lang") < argv.index("start")
+    assert argv[:2] == ["env", "LANGUAGE=zh"] and "--lang" not in argv
     assert argv[argv.index("start"):] == ["start", "--lab", "web-1-cy"]
+    monkeypatch.setenv("LANGUAGE", "zh")
+    args = parse(argv[argv.index("start"):])
+    assert context.language(args) == "zh" and getattr(args, "lang", None) is None  # run_app saves no choice
