@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from pathlib import Path
+
+from celery_tutor.files import write_whole
 
 
 def load(path: Path, kind: type) -> object | None:
@@ -23,16 +23,10 @@ def save(value: object, path: Path, keep: int) -> None:
     A read-only or full cache directory only costs the next run the work the pickle would have saved."""
     directory = path.parent
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=directory, delete=False, suffix=".tmp") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, path)
+        write_whole(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         prefix = path.name.split("-", 1)[0]
         kept = sorted(directory.glob(f"{prefix}-*.pickle"), key=lambda old: old.stat().st_mtime, reverse=True)
         for old in kept[keep:]:  # test runs and moved directories leave no trail
             old.unlink(missing_ok=True)
     except OSError:
-        try:
-            os.unlink(handle.name)
-        except (OSError, UnboundLocalError):
-            pass
+        pass

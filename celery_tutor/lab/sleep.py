@@ -4,11 +4,10 @@ containers stopped (their memory and CPU freed, their files kept), then started 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from celery_tutor.files import write_whole
 from celery_tutor.lab.checkpoint import CheckpointStore
 from celery_tutor.lab.running import Running
 
@@ -31,10 +30,7 @@ def put_to_sleep(lab, record: Path) -> int:
         return 0  # nothing to free, and no record: a lab removed meanwhile is made again on the next visit
     runs = CheckpointStore(lab.client).running_now(lab, states)
     data = {"nodes": states, "running": {node: running.to_json() for node, running in runs.items()}}
-    record.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=record.parent, delete=False, prefix=f".{record.name}.") as out:
-        json.dump(data, out)
-    os.replace(out.name, record)  # written before a node stops: a serve killed meanwhile still wakes the lab
+    write_whole(record, json.dumps(data), durable=True)  # before a node stops: a serve killed meanwhile still wakes it
     stopped = 0
     for node, state in states.items():
         if state == "running":

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 import re
 import secrets
-import tempfile
 import time
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from celery_tutor.files import write_whole
 from celery_tutor.steps.progress import state_dir
 
 VERSION = 1
@@ -186,14 +185,8 @@ class Room:
         return seat
 
     def save(self) -> None:
-        """Written atomically: a server killed mid-write leaves the previous file whole."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Written whole: a server killed mid-write leaves the previous file; 0600, the codes stay the teacher's."""
         data = {"version": VERSION, "code": self.code, "teacher_code": self.teacher_code, "prefix": self.prefix,
                 "seats": [asdict(seat) for seat in self.seats.values()], "pool": self.pool,
                 "ended": sorted(self.ended)}
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=self.path.parent, delete=False,
-                                         prefix=f".{self.path.name}.", suffix=".tmp") as out:
-            json.dump(data, out, ensure_ascii=False, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(out.name, self.path)  # NamedTemporaryFile makes it 0600: the codes stay the teacher's
+        write_whole(self.path, json.dumps(data, ensure_ascii=False, indent=1), durable=True)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from celery_tutor.files import write_whole
 from celery_tutor.steps.progress import state_dir
 
 MAX_LENGTH = 200
@@ -33,12 +32,7 @@ def tidy(text: str) -> str:
 def say(lab: str, text: str, at: float | None = None) -> Line:
     """Written whole at once: a tutor reading it meanwhile finds the old line or the new, never half of one."""
     line = Line(tidy(text), at or time.time())
-    path = line_file(lab)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
-                                     prefix=f".{path.name}.", suffix=".tmp") as out:
-        json.dump({"text": line.text, "at": line.at}, out, ensure_ascii=False)
-    os.replace(out.name, path)
+    write_whole(line_file(lab), json.dumps({"text": line.text, "at": line.at}, ensure_ascii=False))
     return line
 
 

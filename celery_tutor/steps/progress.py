@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Iterable
 import platformdirs
 
 from celery_tutor.course.model import Course, Step
+from celery_tutor.files import write_whole
 from celery_tutor.language import LANGUAGES
 from celery_tutor.paths import APP_NAME
 
@@ -77,25 +77,12 @@ class SavedProgress:
         return progress
 
     def save(self) -> None:
-        """Write atomically: a crash or a full disk leaves the previous file whole."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Written whole: a crash or a full disk leaves the previous file as it was (the OSError is the caller's)."""
         data = {"version": VERSION, "lab": self.lab, "current": self.current,
                 "steps": {key: asdict(record) for key, record in self.steps.items()}}
         if self.language:
             data["language"] = self.language
-        handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(data, out, ensure_ascii=False, indent=1)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, self.path)
-        except BaseException:
-            try:
-                os.unlink(temp)
-            except OSError:
-                pass
-            raise
+        write_whole(self.path, json.dumps(data, ensure_ascii=False, indent=1), durable=True)
 
     # --- what happened ----------------------------------------------------------------------------------
 

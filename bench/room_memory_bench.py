@@ -1,0 +1,144 @@
+"""A room's memory: N seats at section 四 on this machine, what one seat takes and how many fit, beside doctor's figure.
+
+    python3 bench/room_memory_bench.py [--seats 20] [--at haproxy] [--repository REPO]
+
+Brings N labs one after another to STEP (default haproxy, the last lesson's start: three clustered brokers and the
+workers, the most a lab holds) from checkpoints (`lab prepare` first, unless --repository names a store made
+already), and opens the tutor on each (in tmux, as a served seat runs one tutor process per learner). Once all are
+up and settled it prints each seat's lab memory (the containers' cgroups, page cache that can be dropped left out)
+and its tutor's (proportional set size), the machine's memory taken as a whole (MemAvailable before and after), how
+many such seats this machine's memory holds, and how many `doctor --labs` reckons it holds. Removes its labs, its
+tutors and (unless given) its checkpoints at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+MiB = 2**20
+
+
+def meminfo() -> dict[str, int]:
+    values = {}
+    with open("/proc/meminfo") as info:
+        for line in info:
+            key, value = line.split(":")
+            values[key] = int(value.split()[0]) * 1024
+    return values
+
+
+def lab_memory(client, lab: str) -> int:
+    """The lab's containers' memory as the engine counts it against their limits, less reclaimable page cache."""
+    total = 0
+    for container in client.api.containers(filters={"label": f"celery-tutor.lab={lab}"}):
+        stats = client.api.stats(container["Id"], stream=False)["memory_stats"]
+        cache = stats.get("stats", {})
+        total += stats.get("usage", 0) - cache.get("inactive_file", cache.get("cache", 0))
+    return total
+
+
+def pss(pid: int) -> int:
+    """A process tree's proportional set size: shared libraries counted once across the seats' tutors."""
+    total = 0
+    for child in [pid, *_children(pid)]:
+        try:
+            with open(f"/proc/{child}/smaps_rollup") as rollup:
+                total += next(int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            pass
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(child) for child in found] + [grand for child in found for grand in _children(int(child))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seats", type=int, default=20)
+    parser.add_argument("--at", default="haproxy", help="the step every seat's lab is brought to")
+    parser.add_argument("--repository", help="checkpoints prepared already (by `lab prepare` with "
+                                             "CELERY_TUTOR_CHECKPOINTS=REPOSITORY): used, and left there")
+    args = parser.parse_args()
+    repository = args.repository or f"celery-tutor-bench/memory-{uuid.uuid4().hex[:6]}"
+    os.environ["CELERY_TUTOR_CHECKPOINTS"] = repository
+    state = tempfile.mkdtemp(prefix="celery-tutor-membench-")
+    os.environ["CELERY_TUTOR_STATE_DIR"] = state  # the seats' progress, not the user's
+
+    from celery_tutor.cli.doctor import LAB_MEMORY
+    from celery_tutor.lab.checkpoint import CheckpointStore
+    from celery_tutor.lab.docker_engine import connect
+    from celery_tutor.lab.lab import Lab
+
+    client = connect()
+    prefix = f"membench-{uuid.uuid4().hex[:4]}"
+    labs = [f"{prefix}-{number}" for number in range(1, args.seats + 1)]
+    tutors: dict[str, int] = {}
+
+    def cli(*argv: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "celery_tutor", *argv], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"`celery-tutor {' '.join(argv)}` failed: {done.stderr[-1500:]}")
+
+    before = meminfo()
+    try:
+        if not args.repository:
+            cli("--lab", labs[0], "lab", "prepare")
+            cli("--lab", labs[0], "lab", "down")
+            before = meminfo()
+        for number, lab in enumerate(labs, 1):
+            started = time.monotonic()
+            cli("--lab", lab, "lab", "up", "--at", args.at)
+            session = f"{prefix}-{number}"
+            subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36",
+                            shlex.join(["env", f"CELERY_TUTOR_STATE_DIR={state}", sys.executable, "-m",
+                                        "celery_tutor", "start", "--lab", lab])], check=True)
+            tutors[lab] = int(subprocess.run(["tmux", "display-message", "-p", "-t", session, "#{pane_pid}"],
+                                             capture_output=True, text=True, check=True).stdout)
+            print(f"{lab} at {args.at} in {time.monotonic() - started:.0f} s; "
+                  f"{meminfo()['MemAvailable'] / 2**30:.1f} GiB available", flush=True)
+        time.sleep(60)  # the brokers settle (their first minute allocates), the tutors draw and wait
+        after = meminfo()
+        seats = [(lab, lab_memory(client, lab), pss(tutors[lab])) for lab in labs]
+    finally:
+        for number in range(1, len(tutors) + 1):
+            subprocess.run(["tmux", "kill-session", "-t", f"{prefix}-{number}"], capture_output=True)
+        for lab in labs:
+            Lab(client, name=lab).down()
+        if not args.repository:
+            CheckpointStore(client).clear()
+        shutil.rmtree(state, ignore_errors=True)
+
+    per_lab = [memory for _, memory, _ in seats]
+    per_tutor = [tutor for _, _, tutor in seats]
+    taken = before["MemAvailable"] - after["MemAvailable"]
+    per_seat = taken / len(seats)
+    table = Table("seat", "lab", "tutor", title=f"{len(seats)} seats at {args.at}")
+    for lab, memory, tutor in seats:
+        table.add_row(lab, f"{memory / MiB:.0f} MiB", f"{tutor / MiB:.0f} MiB")
+    console.print(table)
+    print(f"per seat: lab median {statistics.median(per_lab) / MiB:.0f} MiB (max {max(per_lab) / MiB:.0f}), "
+          f"tutor median {statistics.median(per_tutor) / MiB:.0f} MiB; the machine's available memory fell by "
+          f"{taken / 2**30:.1f} GiB, {per_seat / MiB:.0f} MiB a seat")
+    free, total = before["MemAvailable"], before["MemTotal"]
+    print(f"seats that fit in the {free / 2**30:.1f} GiB available before the room (of {total / 2**30:.1f} GiB): "
+          f"{int(free // per_seat)}; doctor reckons {LAB_MEMORY / MiB:.0f} MiB a seat, {int(total // LAB_MEMORY)} "
+          f"seats; ratio doctor / measured per seat {LAB_MEMORY / per_seat:.2f}")
+
+
+if __name__ == "__main__":
+    main()
