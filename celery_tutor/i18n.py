@@ -77,6 +77,12 @@ def _(message: str) -> str:
     return _table(_language).get(message, message)
 
 
+def translator(lang: str | None):
+    """_() in `lang` whatever the process's language: the server answers each browser in its own."""
+    table = _table(lang) if lang and lang != ENGLISH else {}
+    return lambda message: table.get(message, message)
+
+
 def ngettext(singular: str, plural: str, count: int) -> str:
     """English's two forms chosen by `count`; a translation's one form (the course's languages have one)."""
     if _language != ENGLISH and singular in _table(_language):

@@ -180,7 +180,7 @@ def test_the_teacher_sees_the_room_and_resets_ends_and_speaks(room, docker_clien
     rows = {row["name"]: row for row in server.room()}
     assert set(rows) == {first, second}
     assert set(rows[first]) == {"name", "lab", "step", "passed", "failures", "hints", "solutions",
-                                "seconds_on_step", "connected", "stuck", "remote"}
+                                "seconds_on_step", "connected", "stuck", "remote", "bringing"}
     lab = rows[first]["lab"]
     # The view reads the seat's saved progress: a failed check three times over shows at once, as stuck.
     progress = tmp_path / "state" / f"progress-{lab}.json"

@@ -129,6 +129,8 @@ def test_the_rooms_language_is_a_seats_default_not_its_choice(tmp_path, lab_imag
     try:
         name = seat_name("lin")
         lin = browsers()
+        lin.open(f"{server.url}/?code={server.code}")
+        assert "加入教室" in lin.text()  # the server's own pages too
         lin.open(server.seat_url(name))
         lin.wait_for("启动 celery-1")  # the first step in the room's language
         lab = server.seat(name)["lab"]

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from celery_tutor.files import write_whole
+from celery_tutor.i18n import N_
 from celery_tutor.steps.progress import state_dir
 
 VERSION = 1
@@ -54,14 +55,14 @@ def forget_seat(lab: str) -> None:
     shutil.rmtree(log_dir() / lab, ignore_errors=True)
 
 
-def seat_name_problem(name: str) -> str | None:
-    """Why `name` cannot be a seat's name, or None."""
+def seat_name_problem(name: str, translate=str) -> str | None:
+    """Why `name` cannot be a seat's name, or None; in the language `translate` (an i18n translator) gives."""
     if not name:
-        return "give a name for your seat"
+        return translate(N_("give a name for your seat"))
     if len(name) > MAX_SEAT_NAME:
-        return f"a seat's name has at most {MAX_SEAT_NAME} characters"
+        return translate(N_("a seat's name has at most {most} characters")).format(most=MAX_SEAT_NAME)
     if any(unicodedata.category(ch).startswith("C") for ch in name):
-        return "a seat's name cannot hold control characters"
+        return translate(N_("a seat's name cannot hold control characters"))
     return None
 
 

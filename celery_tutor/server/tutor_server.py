@@ -18,6 +18,7 @@ from textual_serve.server import Server, to_int
 
 from celery_tutor.lab import docker_engine  # connect looked up when called: a stand-in engine is seen
 from celery_tutor.lab.lab import Lab
+from celery_tutor.i18n import translator
 from celery_tutor.server import pages, teacher_line
 from celery_tutor.server.bringing import Bringing
 from celery_tutor.server.remote_seats import RemoteSeats
@@ -85,8 +86,15 @@ class TutorServer(Bringing, SeatKeeping, RemoteSeats, Server):
         """The form's fields; refused with 403 and the way in unless the teacher's code came with the request."""
         form = dict(await request.post()) if request.method == "POST" else {}
         if not same_code(request.query.get("code") or form.get("code"), self.room.teacher_code):
-            raise web.HTTPForbidden(text=pages.how_to_join(teacher=True), content_type="text/html")
+            raise web.HTTPForbidden(text=pages.how_to_join(teacher=True, lang=self.page_language(request)),
+                                    content_type="text/html")
         return form
+
+    def page_language(self, request: web.Request) -> str | None:
+        """The server's pages in the room's language (serve --lang), else the browser's, else English."""
+        from celery_tutor.language import from_accept_language
+
+        return self.lang or from_accept_language(request.headers.get("Accept-Language"))
 
     # --- labs --------------------------------------------------------------------------------------------
 
@@ -195,24 +203,25 @@ class TutorServer(Bringing, SeatKeeping, RemoteSeats, Server):
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
         """No code: how to join (403). The code: the join form, or with ?seat= the seat's tutor."""
-        code = request.query.get("code")
+        code, lang = request.query.get("code"), self.page_language(request)
         if not same_code(code, self.room.code):
-            return web.Response(status=403, text=pages.how_to_join(), content_type="text/html")
+            return web.Response(status=403, text=pages.how_to_join(lang=lang), content_type="text/html")
         name = request.query.get("seat", "").strip()
         if not name:
-            return web.Response(text=pages.join(code, request.cookies.get("celery-tutor-seat", "")),
+            return web.Response(text=pages.join(code, request.cookies.get("celery-tutor-seat", ""), lang=lang),
                                 content_type="text/html")
-        problem = seat_name_problem(name)
+        _ = translator(lang)
+        problem = seat_name_problem(name, _)
         if problem:
-            return web.Response(status=400, text=pages.join(code, name[:32], problem), content_type="text/html")
+            return web.Response(status=400, text=pages.join(code, name[:32], problem, lang), content_type="text/html")
         try:
             seat, made = self.room.take(name, self.engines[len(self.room.seats) % len(self.engines)])
         except RoomFull:
-            return web.Response(status=403, text=pages.room_full(self.room.cap or 0), content_type="text/html")
+            return web.Response(status=403, text=pages.room_full(self.room.cap or 0, lang), content_type="text/html")
         if seat.remote:
-            return web.Response(status=409, text=pages.join(code, "", f"the seat {seat.name!r} is a tutor on its "
-                                                                      "learner's own machine: give another name"),
-                                content_type="text/html")
+            taken = _("the seat {name} is a tutor on its learner's own machine: give another name").format(
+                name=repr(seat.name))
+            return web.Response(status=409, text=pages.join(code, "", taken, lang), content_type="text/html")
         if made:
             log.info("seat %r took lab %s", seat.name, seat.lab)
             # The pool's next lab is made once this seat's tutor is up: its start would share the CPU with it.
@@ -230,7 +239,8 @@ class TutorServer(Bringing, SeatKeeping, RemoteSeats, Server):
     async def handle_room_page(self, request: web.Request) -> web.Response:
         await self._teacher(request)
         rows = seat_rows(self.room, self._connected(), self.brought)
-        return web.Response(text=pages.teacher(rows, self.room.teacher_code, self.learners_url()),
+        return web.Response(text=pages.teacher(rows, self.room.teacher_code, self.learners_url(),
+                                                self.page_language(request)),
                             content_type="text/html")
 
     async def handle_room_json(self, request: web.Request) -> web.Response:
@@ -326,7 +336,8 @@ class TutorServer(Bringing, SeatKeeping, RemoteSeats, Server):
 
     async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
         # textual-serve's own /ws: it would give anyone an app; a seat's address carries its key.
-        return web.Response(status=403, text=pages.how_to_join(), content_type="text/html")
+        return web.Response(status=403, text=pages.how_to_join(lang=self.page_language(request)),
+                            content_type="text/html")
 
     async def handle_seat_websocket(self, request: web.Request) -> web.StreamResponse:
         """textual-serve's handler for one seat: its lab up before the app starts, and left running after it ends;
@@ -334,7 +345,8 @@ class TutorServer(Bringing, SeatKeeping, RemoteSeats, Server):
         lab = request.match_info["lab"]
         seat = self.room.by_lab(lab)
         if seat is None or not same_code(request.match_info["key"], self.seat_key(lab)):
-            return web.Response(status=403, text=pages.how_to_join(), content_type="text/html")
+            return web.Response(status=403, text=pages.how_to_join(lang=self.page_language(request)),
+                                content_type="text/html")
         websocket = web.WebSocketResponse(heartbeat=15)
         width = to_int(request.query.get("width", "80"), 80)
         height = to_int(request.query.get("height", "24"), 24)
