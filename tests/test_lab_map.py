@@ -74,7 +74,7 @@ def test_the_drawing_shows_a_down_node_its_reason_and_a_down_server():
         workers=[WorkerView("celery-2", "celery@celery-2", ["cluster"], True)])
     text = _text(lab_map)
     assert "RabbitMQ did not answer" in text and "exited" in text
-    assert "cluster" in text and "celeryev" not in text and "and 1 queue(s) Celery made for itself" in text
+    assert "cluster" in text and "celeryev" not in text and "and 1 queue Celery made for itself" in text
     assert "DOWN" in text and "celery@celery-2" in text
 
 

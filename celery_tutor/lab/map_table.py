@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from celery_tutor.i18n import _, ngettext
 from celery_tutor.lab.map_model import LabMap, QueueView
 
 _CONTAINER = {"running": "green", "absent": "dim", "unknown": "magenta"}
@@ -51,16 +52,16 @@ def _members(queue: QueueView) -> Text:
 
 def _nodes(lab_map: LabMap, compact: bool) -> Table:
     noted = any(node.partitions or node.problem for node in lab_map.nodes)
-    table = _table("node", "container", "RabbitMQ", "type", "cluster", "connections", *(["note"] if noted else []),
-                   title="nodes", compact=compact)
+    table = _table(_("node"), _("container"), "RabbitMQ", _("type"), _("cluster"), _("connections"),
+                   *([_("note")] if noted else []), title=_("nodes"), compact=compact)
     for node in lab_map.nodes:
         rabbitmq = _state(node.rabbitmq, _RABBITMQ)
         if node.cluster and not node.running and node.rabbitmq == "up":
-            rabbitmq = Text("up, not in its cluster", style="yellow")
-        note = ", ".join(filter(None, [f"cut off from {', '.join(node.partitions)}" if node.partitions else "",
-                                       node.problem]))
+            rabbitmq = Text(_("up, not in its cluster"), style="yellow")
+        cut_off = _("cut off from {nodes}").format(nodes=", ".join(node.partitions)) if node.partitions else ""
+        note = ", ".join(filter(None, [cut_off, node.problem]))
         table.add_row(node.name, _state(node.container, _CONTAINER), rabbitmq, node.type or "",
-                      " ".join(node.cluster) if len(node.cluster) > 1 else ("alone" if node.cluster else ""),
+                      " ".join(node.cluster) if len(node.cluster) > 1 else (_("alone") if node.cluster else ""),
                       "" if node.connections is None else str(node.connections),
                       *([Text(note, style="yellow")] if noted else []))
     return table
@@ -71,12 +72,15 @@ def _queues(lab_map: LabMap, compact: bool) -> RenderableType:
     hidden = len(lab_map.queues) - len(shown)
     if not lab_map.queues:
         answered = any(node.cluster for node in lab_map.nodes)
-        return Text("queues: none yet" if answered else "queues: no broker to ask", style="dim")
-    table = _table("queue", "type", "leader", "members" if compact else "members (online green)", "ready", "unacked",
-                   "consumers" if compact else "consumers (served by)", title="queues", compact=compact,
-                   caption=(f"and {hidden} queue(s) Celery made for itself" + ("" if compact else
-                                                                            " (events, remote control, delayed delivery)"))
-                   if hidden else None, caption_justify="left")
+        return Text(_("queues: none yet") if answered else _("queues: no broker to ask"), style="dim")
+    caption = None
+    if hidden:
+        caption = ngettext("and {count} queue Celery made for itself", "and {count} queues Celery made for itself",
+                           hidden).format(count=hidden)
+        caption += "" if compact else " " + _("(events, remote control, delayed delivery)")
+    table = _table(_("queue"), _("type"), _("leader"), _("members") if compact else _("members (online green)"),
+                   _("ready"), _("unacked"), _("consumers") if compact else _("consumers (served by)"),
+                   title=_("queues"), compact=compact, caption=caption, caption_justify="left")
     for queue in shown:
         leader_up = queue.leader in queue.online
         table.add_row(queue.name if queue.vhost == "/" else f"{queue.vhost} {queue.name}", queue.type,
@@ -89,7 +93,8 @@ def _haproxy(lab_map: LabMap, compact: bool) -> RenderableType | None:
     if not lab_map.haproxy:
         return None
     where = ", ".join(sorted({server.node for server in lab_map.haproxy}))
-    table = _table("proxy", "server", "status", "sessions", title=f"HAProxy on {where}", compact=compact)
+    table = _table(_("proxy"), _("server"), _("status"), _("sessions"),
+                   title=_("HAProxy on {where}").format(where=where), compact=compact)
     for server in lab_map.haproxy:
         style = "green" if server.status == "UP" else "red" if server.status.startswith("DOWN") else "yellow"
         table.add_row(server.proxy, server.server, Text(server.status, style=style), _count(server.sessions))
@@ -99,18 +104,20 @@ def _haproxy(lab_map: LabMap, compact: bool) -> RenderableType | None:
 def _workers(lab_map: LabMap, compact: bool) -> RenderableType | None:
     if not lab_map.workers:
         return None
-    table = _table("node", "worker", "queues", "ready", title="Celery workers", compact=compact)
+    table = _table(_("node"), _("worker"), _("queues"), _("ready"), title=_("Celery workers"), compact=compact)
     for worker in lab_map.workers:
-        table.add_row(worker.node, worker.name, ", ".join(worker.queues) or Text("? (no -Q, no banner in its log)", style="dim"),
-                      Text("ready", style="green") if worker.ready else Text("starting", style="yellow"))
+        queues = ", ".join(worker.queues) or Text(_("? (no -Q, no banner in its log)"), style="dim")
+        table.add_row(worker.node, worker.name, queues, Text(_("ready"), style="green") if worker.ready
+                      else Text(_("starting"), style="yellow"))
     return table
 
 
 def render(lab_map: LabMap, compact: bool = False) -> RenderableType:
     """The whole map, one table per part the lab has so far; `compact` for the tutor's pane, where rows are few."""
     taken = time.strftime("%H:%M:%S", time.localtime(lab_map.taken_at)) if lab_map.taken_at else "?"
-    parts: list[RenderableType] = [Text(f"lab {lab_map.lab} at {taken} (read in {lab_map.seconds:.1f} s)",
-                                        style="bold"), _nodes(lab_map, compact), _queues(lab_map, compact)]
+    heading = _("lab {lab} at {taken} (read in {seconds} s)").format(lab=lab_map.lab, taken=taken,
+                                                                       seconds=f"{lab_map.seconds:.1f}")
+    parts: list[RenderableType] = [Text(heading, style="bold"), _nodes(lab_map, compact), _queues(lab_map, compact)]
     rest = [part for part in (_haproxy(lab_map, compact), _workers(lab_map, compact)) if part is not None]
     if compact and len(rest) > 1:
         rest = [Columns(rest, padding=(0, 4))]  # side by side where the width allows

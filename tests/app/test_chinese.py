@@ -127,3 +127,17 @@ async def _switch_and_back():
         assert bar(app) == step_bar and app.main.step.title == title  # English as it was, to the character
         assert app.main.lesson_view.text_of(app.main.step) == lesson
         assert "Run" in _footer_words(app)
+
+
+def test_the_lab_map_is_drawn_in_chinese(chinese):
+    from rich.console import Console
+
+    from celery_tutor.lab.map_table import render
+
+    from .tutor_helpers import end_of_course_map
+
+    console = Console(width=140, record=True)
+    console.print(render(end_of_course_map(1_700_000_000.0), compact=True))
+    text = console.export_text()
+    assert "节点" in text and "队列" in text and "主副本" in text and "上的 HAProxy" in text, text
+    assert "leader" not in text and "members" not in text  # no English heading left
