@@ -7,6 +7,7 @@ import hashlib
 from typing import TYPE_CHECKING, Iterable
 
 from celery_tutor.course.model import Step
+from celery_tutor.i18n import _
 from celery_tutor.steps.rebuild import RESET_SECONDS
 
 if TYPE_CHECKING:  # docker-py: finding where checkpoints go must not pull it in
@@ -100,7 +101,7 @@ class Checkpoints:
         """nearest(index), and about how long restoring that checkpoint takes: what a plan weighs against a replay."""
         if not self.enabled:
             return 0, 0.0
-        end, found, _ = self._nearest(index)
+        end, found, _skipped = self._nearest(index)
         return (end, restore_seconds(found)) if found is not None else (0, 0.0)
 
     def restore_nearest(self, runner: StepRunner, index: int) -> int:
@@ -113,10 +114,11 @@ class Checkpoints:
         end, found, skipped = self._nearest(index)
         if found is None:
             if skipped:
-                self.notes.append(f"{skipped}: replaying instead (it is made again on the way)")
+                self.notes.append(_("{why}: replaying instead (it is made again on the way)").format(why=skipped))
             return 0
         if skipped:
-            self.notes.append(f"{skipped}: starting from the one after {found.after} instead")
+            self.notes.append(_("{why}: starting from the one after {lesson} instead").format(why=skipped,
+                                                                                                 lesson=found.after))
         runner.close()
         self.lab.down()
         try:
@@ -127,7 +129,8 @@ class Checkpoints:
             runner.close()
             self.lab.down()
             self.broken.add(end)  # saved again on the way: its tags go to the new images
-            self.notes.append(f"the checkpoint after {found.after} did not restore ({problem}): replaying instead")
+            self.notes.append(_("the checkpoint after {lesson} did not restore ({why}): replaying instead").format(
+                lesson=found.after, why=problem))
             return 0
         self._announce(runner, found)
         return end
@@ -179,7 +182,7 @@ class Checkpoints:
             checkpoint = self.store.save(self.lab, after, key)
         except LabError as exc:
             self.saving = False  # a full disk stays full for the rest of this replay
-            self.notes.append(f"{exc.reason}; the replay goes on without saving checkpoints")
+            self.notes.append(_("{why}; the replay goes on without saving checkpoints").format(why=exc.reason))
             return
         grown = sum(int(image.get("Size") or 0) - before.get(node, 0) for node, image in checkpoint.images.items())
         if grown > CHAIN_BYTES:

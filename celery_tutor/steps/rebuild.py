@@ -168,9 +168,9 @@ class Rebuilt:
     def how_far(self) -> str:
         """'12 step(s) replayed', or '40 step(s) restored from the checkpoint after chords, 2 replayed'."""
         if not self.restored:
-            return f"{self.total} step(s) replayed"
-        return (f"{self.restored} step(s) restored from the checkpoint after {self.restored_after}, "
-                f"{self.total - self.restored} replayed")
+            return _("{count} step(s) replayed").format(count=self.total)
+        return _("{count} step(s) restored from the checkpoint after {lesson}, {replayed} replayed").format(
+            count=self.restored, lesson=self.restored_after, replayed=self.total - self.restored)
 
     @property
     def failed(self) -> StepOutcome | None:
@@ -184,13 +184,15 @@ class Rebuilt:
     def reason(self) -> str:
         """One line: where and why the rebuild stopped; empty when it did not."""
         if self.error:
-            return f"the lab could not be reset: {self.error}"
+            return _("the lab could not be reset: {why}").format(why=self.error)
         if self.cancelled:
-            return f"interrupted (Ctrl+C) after {len(self.replayed)} of {self.total} step(s)"
+            return _("interrupted (Ctrl+C) after {done} of {count} step(s)").format(done=len(self.replayed),
+                                                                                   count=self.total)
         failed = self.failed
         if failed is None:
             return ""
-        return f"step {step_label(failed.step)} ({failed.step.full_id}) did not replay: {failed.reason}"
+        return _("step {label} ({step}) did not replay: {why}").format(label=step_label(failed.step),
+                                                                       step=failed.step.full_id, why=failed.reason)
 
 
 class _Watched:
