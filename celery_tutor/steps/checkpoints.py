@@ -90,11 +90,12 @@ class Checkpoints:
             if found is not None and found.usable:
                 return end, found, skipped
             if not skipped and found is not None:
-                skipped = f"the checkpoint after {after} is {found.problem}"
+                skipped = _("the checkpoint after {lesson} is {problem}").format(lesson=after, problem=found.problem)
             elif not skipped:
                 every = self.store.all() if every is None else every
                 if any(c.after == after for c in every):
-                    skipped = f"the checkpoint after {after} was made from other lessons or another lab image"
+                    skipped = _("the checkpoint after {lesson} was made from other lessons or another lab "
+                                "image").format(lesson=after)
         return 0, None, skipped
 
     def nearest_restore(self, index: int) -> tuple[int, float]:
