@@ -6,6 +6,7 @@ from pathlib import Path
 
 from celery_tutor.cli import context
 from celery_tutor.cli.render import console
+from celery_tutor.i18n import _
 
 LAB_MEMORY = 1200 * 2**20  # a lab at the end of the course: three RabbitMQ nodes, HAProxy, workers (measured ~0.9 GiB)
 LAB_DISK = 2 * 2**30
@@ -23,37 +24,44 @@ def run(args) -> int:
         nonlocal problems
         problems += not ok
         mark = "[green]OK[/]" if ok else "[red]!![/]"
-        console.print(f"{mark}  {text}" + (f"\n    what to do: {fix}" if fix and not ok else ""))
+        todo = "\n    " + _("what to do: {fix}").format(fix=fix) if fix and not ok else ""
+        console.print(f"{mark}  {text}{todo}")
 
     client = connect(args.engine)  # without it nothing else can be checked: the one line of every command, exit 2
     info = client.info()
     version = client.version()
-    line(True, f"Docker engine {version.get('Version')} (API {version.get('ApiVersion')}) at "
-               f"{args.engine or 'DOCKER_HOST or the local socket'}, {info.get('NCPU')} CPUs")
+    line(True, _("Docker engine {version} (API {api}) at {where}, {cpus} CPUs").format(
+        version=version.get("Version"), api=version.get("ApiVersion"),
+        where=args.engine or _("DOCKER_HOST or the local socket"), cpus=info.get("NCPU")))
     root = info.get("DockerRootDir", "/var/lib/docker")
     if not args.engine and Path(root).exists():
         free = shutil.disk_usage(root).free
         need = LAB_DISK + args.labs * 200 * 2**20
-        line(free > need, f"{free / 2**30:.1f} GiB free for Docker at {root} (about {need / 2**30:.1f} GiB needed)",
-             "free disk space: docker system prune removes unused images and build cache")
+        line(free > need, _("{free} GiB free for Docker at {root} (about {need} GiB needed)").format(
+            free=f"{free / 2**30:.1f}", root=root, need=f"{need / 2**30:.1f}"),
+             _("free disk space: docker system prune removes unused images and build cache"))
     memory = info.get("MemTotal", 0)
     need = args.labs * LAB_MEMORY
     lab = context.lab(args)
     ceiling = args.labs * len(lab.node_names) * lab.limits.memory  # every container at its limit at once
-    line(memory > need, f"{memory / 2**30:.1f} GiB of memory for {args.labs} lab(s) (about {need / 2**30:.1f} GiB "
-                        f"needed; at most {ceiling / 2**30:.1f} GiB at the limit of {lab.limits.memory // 2**20} MiB, "
-                        f"{lab.limits.pids} processes and {lab.limits.cpus:g} CPU per container)",
-         f"this engine holds about {max(1, memory // LAB_MEMORY)} lab(s); spread the room over several engines")
+    line(memory > need, _("{memory} GiB of memory for {labs} lab(s) (about {need} GiB needed; at most {ceiling} GiB "
+                          "at the limit of {limit} MiB, {pids} processes and {cpus} CPU per container)").format(
+        memory=f"{memory / 2**30:.1f}", labs=args.labs, need=f"{need / 2**30:.1f}", ceiling=f"{ceiling / 2**30:.1f}",
+        limit=lab.limits.memory // 2**20, pids=lab.limits.pids, cpus=f"{lab.limits.cpus:g}"),
+         _("this engine holds about {labs} lab(s); spread the room over several engines").format(
+             labs=max(1, memory // LAB_MEMORY)))
     if lab.image.current():
-        line(True, f"the lab image {lab.image.tag} is present and current")
+        line(True, _("the lab image {image} is present and current").format(image=lab.image.tag))
     else:
-        line(False, f"the lab image {lab.image.tag} is missing or out of date",
-             "celery-tutor lab build (needs the network once), or celery-tutor lab import KIT" +
-             ("" if lab.image.has_base() else f"; the base {lab.image.base} is missing too: "
-                                              f"{base_image.missing(lab.image.base).fix}"))
+        fix = _("celery-tutor lab build (needs the network once), or celery-tutor lab import KIT")
+        if not lab.image.has_base():
+            fix += "; " + _("the base {base} is missing too: {fix}").format(base=lab.image.base,
+                                                                          fix=base_image.missing(lab.image.base).fix)
+        line(False, _("the lab image {image} is missing or out of date").format(image=lab.image.tag), fix)
     clash = lab.name_clash()
     if clash is None:
-        line(True, f"no name clashes for lab {lab.name} ({', '.join(lab.container_name(n) for n in lab.node_names)})")
+        line(True, _("no name clashes for lab {lab} ({containers})").format(
+            lab=lab.name, containers=", ".join(lab.container_name(n) for n in lab.node_names)))
     else:
         line(False, clash.reason, clash.fix)
     return 1 if problems else 0
