@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from textual.widgets import TabbedContent, TabPane
-from textual.widgets._tabbed_content import ContentTab  # the tabs in the order they show: no public name
+from textual.widgets.tabbed_content import ContentTab  # the tabs in the order they show
 
 from celery_tutor.app.guard import guarded
 from celery_tutor.app.widgets.output_pane import OutputPane
