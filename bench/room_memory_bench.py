@@ -6,8 +6,9 @@ Brings N labs one after another to STEP (default haproxy, the last lesson's star
 workers, the most a lab holds) from checkpoints (`lab prepare` first, unless --repository names a store made
 already), and opens the tutor on each (in tmux, as a served seat runs one tutor process per learner). Once all are
 up and settled it prints each seat's lab memory (the containers' cgroups, page cache that can be dropped left out)
-and its tutor's (proportional set size), the machine's memory taken as a whole (MemAvailable before and after), how
-many such seats this machine's memory holds, and how many `doctor --labs` reckons it holds. Removes its labs, its
+and its tutor's (proportional set size), the machine's memory taken as a whole (MemAvailable before and after), the
+CPU each seat takes with no one at work (lab and tutor, over 30 s), how many such seats this machine holds by memory
+and by CPU, and how many `doctor --labs` reckons it holds. Removes its labs, its
 tutors and (unless given) its checkpoints at the end.
 """
 
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from rich.console import Console
 from rich.table import Table
@@ -47,6 +49,40 @@ def lab_memory(client, lab: str) -> int:
         stats = client.api.stats(container["Id"], stream=False)["memory_stats"]
         cache = stats.get("stats", {})
         total += stats.get("usage", 0) - cache.get("inactive_file", cache.get("cache", 0))
+    return total
+
+
+def lab_cpu(client, labs: list[str], seconds: float) -> dict[str, float]:
+    """Each lab's CPU in cores over `seconds`, as the engine counts its containers' time."""
+    ids = {container["Id"]: container["Labels"]["celery-tutor.lab"]
+           for container in client.api.containers(filters={"label": "celery-tutor.lab"})
+           if container["Labels"]["celery-tutor.lab"] in labs}
+
+    def used() -> dict[str, int]:
+        with ThreadPoolExecutor(8) as pool:
+            totals = pool.map(lambda id_: client.api.stats(id_, stream=False, one_shot=True)["cpu_stats"]
+                              ["cpu_usage"]["total_usage"], ids)
+        return dict(zip(ids, totals))
+
+    before, started = used(), time.monotonic()
+    time.sleep(seconds)
+    after, elapsed = used(), time.monotonic() - started
+    cores = dict.fromkeys(labs, 0.0)
+    for id_, lab in ids.items():
+        cores[lab] += (after[id_] - before[id_]) / elapsed / 1e9
+    return cores
+
+
+def tree_cpu(pid: int) -> float:
+    """Seconds of CPU a process tree has used (user and system)."""
+    total = 0.0
+    for child in [pid, *_children(pid)]:
+        try:
+            with open(f"/proc/{child}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
     return total
 
 
@@ -79,7 +115,7 @@ def main() -> None:
     state = tempfile.mkdtemp(prefix="celery-tutor-membench-")
     os.environ["CELERY_TUTOR_STATE_DIR"] = state  # the seats' progress, not the user's
 
-    from celery_tutor.cli.doctor import LAB_MEMORY
+    from celery_tutor.cli.doctor import LAB_CPU, LAB_MEMORY
     from celery_tutor.lab.checkpoint import CheckpointStore
     from celery_tutor.lab.docker_engine import connect
     from celery_tutor.lab.lab import Lab
@@ -114,6 +150,9 @@ def main() -> None:
         time.sleep(60)  # the brokers settle (their first minute allocates), the tutors draw and wait
         after = meminfo()
         seats = [(lab, lab_memory(client, lab), pss(tutors[lab])) for lab in labs]
+        spent = {lab: tree_cpu(tutors[lab]) for lab in labs}
+        cores = lab_cpu(client, labs, 30.0)  # no one at work: what the seats cost the CPU just being there
+        spent = {lab: (tree_cpu(tutors[lab]) - spent[lab]) / 30.0 for lab in labs}
     finally:
         for number in range(1, len(tutors) + 1):
             subprocess.run(["tmux", "kill-session", "-t", f"{prefix}-{number}"], capture_output=True)
@@ -127,17 +166,24 @@ def main() -> None:
     per_tutor = [tutor for _, _, tutor in seats]
     taken = before["MemAvailable"] - after["MemAvailable"]
     per_seat = taken / len(seats)
-    table = Table("seat", "lab", "tutor", title=f"{len(seats)} seats at {args.at}")
+    table = Table("seat", "lab", "tutor", "lab CPU", "tutor CPU", title=f"{len(seats)} seats at {args.at}")
     for lab, memory, tutor in seats:
-        table.add_row(lab, f"{memory / MiB:.0f} MiB", f"{tutor / MiB:.0f} MiB")
+        table.add_row(lab, f"{memory / MiB:.0f} MiB", f"{tutor / MiB:.0f} MiB", f"{cores[lab]:.3f}",
+                      f"{spent[lab]:.3f}")
     console.print(table)
     print(f"per seat: lab median {statistics.median(per_lab) / MiB:.0f} MiB (max {max(per_lab) / MiB:.0f}), "
           f"tutor median {statistics.median(per_tutor) / MiB:.0f} MiB; the machine's available memory fell by "
           f"{taken / 2**30:.1f} GiB, {per_seat / MiB:.0f} MiB a seat")
     free, total = before["MemAvailable"], before["MemTotal"]
-    print(f"seats that fit in the {free / 2**30:.1f} GiB available before the room (of {total / 2**30:.1f} GiB): "
-          f"{int(free // per_seat)}; doctor reckons {LAB_MEMORY / MiB:.0f} MiB a seat, {int(total // LAB_MEMORY)} "
-          f"seats; ratio doctor / measured per seat {LAB_MEMORY / per_seat:.2f}")
+    cpu = (sum(cores.values()) + sum(spent.values())) / len(seats)
+    cpus = os.cpu_count() or 1
+    print(f"CPU a seat takes idle (lab and tutor): {cpu:.3f} of a core; {len(seats)} seats take "
+          f"{cpu * len(seats):.2f} of this machine's {cpus}")
+    print(f"seats that fit: by memory, in the {free / 2**30:.1f} GiB available before the room (of "
+          f"{total / 2**30:.1f} GiB), {int(free // per_seat)}; by CPU, idle, {int(cpus // cpu)}")
+    print(f"doctor reckons {LAB_MEMORY / MiB:.0f} MiB and {LAB_CPU:g} of a core a seat: "
+          f"{int(min(total // LAB_MEMORY, cpus // LAB_CPU))} seats; ratios doctor / measured: memory "
+          f"{LAB_MEMORY / per_seat:.2f}, CPU {LAB_CPU / cpu:.2f}")
 
 
 if __name__ == "__main__":

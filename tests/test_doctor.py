@@ -27,6 +27,8 @@ def test_a_room_too_big_for_this_machine_is_told_how_many_labs_fit(lab_image):
     fits = lines[memory + 1]
     assert "what to do: this engine holds about" in fits and "spread the room over several engines" in fits
     assert 1 <= int(fits.split("about ")[1].split()[0]) < 500
+    cpu = next(line for line in lines if "CPU(s) for 500 lab(s)" in line)
+    assert cpu.startswith("!!")  # this machine's CPUs run out too, and say so
 
 
 def test_doctor_in_chinese(lab_image):

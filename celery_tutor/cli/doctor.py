@@ -8,7 +8,10 @@ from celery_tutor.cli import context
 from celery_tutor.cli.render import console
 from celery_tutor.i18n import _
 
-LAB_MEMORY = 1200 * 2**20  # a lab at the end of the course: three RabbitMQ nodes, HAProxy, workers (measured ~0.9 GiB)
+# A seat at section 四 (three clustered RabbitMQ nodes, HAProxy, workers, and its tutor): bench/room_memory_bench.py
+# measured about 470 MiB and 0.09 of a core with no one at work; the rest is room for a step's own work.
+LAB_MEMORY = 600 * 2**20
+LAB_CPU = 0.1
 LAB_DISK = 2 * 2**30
 
 
@@ -40,16 +43,19 @@ def run(args) -> int:
         line(free > need, _("{free} GiB free for Docker at {root} (about {need} GiB needed)").format(
             free=f"{free / 2**30:.1f}", root=root, need=f"{need / 2**30:.1f}"),
              _("free disk space: docker system prune removes unused images and build cache"))
-    memory = info.get("MemTotal", 0)
+    memory, cpus = info.get("MemTotal", 0), info.get("NCPU") or 1
+    fits = max(1, int(min(memory // LAB_MEMORY, round(cpus / LAB_CPU, 6))))  # what runs out first
+    spread = _("this engine holds about {labs} lab(s); spread the room over several engines").format(labs=fits)
     need = args.labs * LAB_MEMORY
     lab = context.lab(args)
     ceiling = args.labs * len(lab.node_names) * lab.limits.memory  # every container at its limit at once
     line(memory > need, _("{memory} GiB of memory for {labs} lab(s) (about {need} GiB needed; at most {ceiling} GiB "
                           "at the limit of {limit} MiB, {pids} processes and {cpus} CPU per container)").format(
         memory=f"{memory / 2**30:.1f}", labs=args.labs, need=f"{need / 2**30:.1f}", ceiling=f"{ceiling / 2**30:.1f}",
-        limit=lab.limits.memory // 2**20, pids=lab.limits.pids, cpus=f"{lab.limits.cpus:g}"),
-         _("this engine holds about {labs} lab(s); spread the room over several engines").format(
-             labs=max(1, memory // LAB_MEMORY)))
+        limit=lab.limits.memory // 2**20, pids=lab.limits.pids, cpus=f"{lab.limits.cpus:g}"), spread)
+    line(cpus >= args.labs * LAB_CPU, _("{cpus} CPU(s) for {labs} lab(s) (about {need} needed with no one at work; a "
+                                        "step that installs or starts a broker takes a whole one for seconds)").format(
+        cpus=cpus, labs=args.labs, need=f"{args.labs * LAB_CPU:.1f}"), spread)
     if lab.image.current():
         line(True, _("the lab image {image} is present and current").format(image=lab.image.tag))
     else:
