@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from celery_tutor.lab import docker_engine  # connect looked up when called: a stand-in engine is seen
-from celery_tutor.lab.lab import Lab
 from celery_tutor.server.room import Seat, asleep_file
 
 log = logging.getLogger("celery-tutor.serve")
 
 
 class Bringing:
-    """Mixed into TutorServer: its room, locks, live connections and `_replay` are the ones used here. What each
+    """Mixed into TutorServer: its room, locks, live connections, `_course_lab` and `_replay` are the ones used here. What each
     seat waits for or went through is in `brought` (lab -> {"step", "state": waiting | under way | failed, "why"}),
     which the teacher's view shows until the seat is brought, reset or ended."""
 
@@ -62,9 +60,5 @@ class Bringing:
 
     def _bring(self, seat: Seat, step: str) -> str:
         """A seat's lab made afresh and brought to `step` (from the nearest checkpoint), its progress put there."""
-        from celery_tutor.course.loader import course_nodes
-        from celery_tutor.paths import lessons_dir
-
-        lab = Lab(docker_engine.connect(seat.engine), name=seat.lab, nodes=course_nodes(self.lessons or lessons_dir()))
         asleep_file(seat.lab).unlink(missing_ok=True)  # made afresh: nothing to wake
-        return self._replay(lab, step)
+        return self._replay(self._course_lab(seat.lab, seat.engine), step)

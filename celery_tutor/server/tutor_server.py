@@ -121,13 +121,16 @@ class TutorServer(Bringing, SeatKeeping, RemoteSeats, Server):
     def _lock(self, lab: str) -> asyncio.Lock:
         return self._locks.setdefault(lab, asyncio.Lock())
 
-    def _lab_up(self, name: str, engine: str | None) -> None:
-        """The seat's lab running: made on its first visit (brought to --at), started again if it was stopped."""
+    def _course_lab(self, name: str, engine: str | None) -> Lab:
+        """A seat's lab with the nodes of the course served: a --lessons course may name others than the shipped."""
         from celery_tutor.course.loader import course_nodes
         from celery_tutor.paths import lessons_dir
 
-        # The nodes of the course served: a --lessons course may name others than the shipped one.
-        lab = Lab(docker_engine.connect(engine), name=name, nodes=course_nodes(self.lessons or lessons_dir()))
+        return Lab(docker_engine.connect(engine), name=name, nodes=course_nodes(self.lessons or lessons_dir()))
+
+    def _lab_up(self, name: str, engine: str | None) -> None:
+        """The seat's lab running: made on its first visit (brought to --at), started again if it was stopped."""
+        lab = self._course_lab(name, engine)
         if asleep_file(name).exists():
             from celery_tutor.lab.errors import LabError
             from celery_tutor.lab.sleep import wake
