@@ -16,9 +16,9 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
+from celery_tutor.i18n import translator
 from celery_tutor.lab import docker_engine  # connect looked up when called: a stand-in engine is seen
 from celery_tutor.lab.lab import Lab
-from celery_tutor.i18n import translator
 from celery_tutor.server import pages, teacher_line
 from celery_tutor.server.bringing import Bringing
 from celery_tutor.server.remote_seats import RemoteSeats
@@ -90,22 +90,23 @@ class TutorServer(Bringing, SeatKeeping, RemoteSeats, Server):
                                     content_type="text/html")
         return form
 
-    def page_language(self, request: web.Request) -> str | None:
-        """The server's pages in the room's language (serve --lang), else the browser's, else English."""
+    def room_language(self, accept_language: str | None) -> str | None:
+        """The room's language (serve --lang), else the browser's (its Accept-Language), else None: English."""
         from celery_tutor.language import from_accept_language
 
-        return self.lang or from_accept_language(request.headers.get("Accept-Language"))
+        return self.lang or from_accept_language(accept_language)
+
+    def page_language(self, request: web.Request) -> str | None:
+        return self.room_language(request.headers.get("Accept-Language"))
 
     # --- labs --------------------------------------------------------------------------------------------
 
     def seat_language(self, lab: str, accept_language: str | None = None) -> str | None:
         """The --lang a seat's app starts with: none once the seat chose one (its app reads it from the progress),
         else the room's, else the browser's."""
-        from celery_tutor.language import from_accept_language
-
         if SavedProgress.for_lab(lab).language:
             return None
-        return self.lang or from_accept_language(accept_language)
+        return self.room_language(accept_language)
 
     def app_command(self, lab: str, engine: str | None, lang: str | None = None) -> str:
         # The room's or the browser's language comes as the seat's locale, not --lang: a default, which the seat's
