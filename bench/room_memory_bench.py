@@ -19,6 +19,7 @@ import os
 import statistics
 import subprocess
 import shlex
+import signal
 import shutil
 import sys
 import tempfile
@@ -154,6 +155,7 @@ def main() -> None:
         cores = lab_cpu(client, labs, 30.0)  # no one at work: what the seats cost the CPU just being there
         spent = {lab: (tree_cpu(tutors[lab]) - spent[lab]) / 30.0 for lab in labs}
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C would leave labs and tutors behind
         for number in range(1, len(tutors) + 1):
             subprocess.run(["tmux", "kill-session", "-t", f"{prefix}-{number}"], capture_output=True)
         for lab in labs:
