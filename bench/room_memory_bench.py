@@ -74,29 +74,36 @@ def lab_cpu(client, labs: list[str], seconds: float) -> dict[str, float]:
     return cores
 
 
-def tree_cpu(pid: int) -> float:
-    """Seconds of CPU a process tree has used (user and system)."""
+def _over_tree(pid: int, read) -> float:
+    """`read(pid)` summed over a process and its descendants; one that ended meanwhile counts nothing."""
     total = 0.0
     for child in [pid, *_children(pid)]:
         try:
-            with open(f"/proc/{child}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, IndexError, ValueError):
+            total += read(child)
+        except (OSError, IndexError, ValueError, StopIteration):
             pass
     return total
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        return next(int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:"))
+
+
+def tree_cpu(pid: int) -> float:
+    """Seconds of CPU a process tree has used (user and system)."""
+    return _over_tree(pid, _cpu_seconds)
 
 
 def pss(pid: int) -> int:
     """A process tree's proportional set size: shared libraries counted once across the seats' tutors."""
-    total = 0
-    for child in [pid, *_children(pid)]:
-        try:
-            with open(f"/proc/{child}/smaps_rollup") as rollup:
-                total += next(int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:"))
-        except (OSError, StopIteration):
-            pass
-    return total
+    return int(_over_tree(pid, _pss_bytes))
 
 
 def _children(pid: int) -> list[int]:
